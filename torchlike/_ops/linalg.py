@@ -1,0 +1,129 @@
+"""Matrix products. grad_fn names follow the kernel PyTorch dispatches to for the shapes given
+(``matmul`` of two matrices records ``MmBackward0``, of two vectors ``DotBackward0``, ...)."""
+import jax.numpy as jnp
+
+from .registry import op
+from .._tensor import Tensor
+
+
+def _matmul_name(args, statics):
+    a, b = args[0]._s[0].ndim, args[1]._s[0].ndim
+    if a == 1 and b == 1:
+        return "DotBackward0"
+    if a == 2 and b == 1:
+        return "MvBackward0"
+    if a == 1 and b == 2:
+        return "SqueezeBackward4"
+    if a == 2 and b == 2:
+        return "MmBackward0"
+    if a >= 3 and b in (1, 2):
+        return "ViewBackward0" if b == 2 else "SqueezeBackward4"
+    return "UnsafeViewBackward0" if b >= 3 and a >= 3 else "ViewBackward0"
+
+
+def _check_matmul(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
+                           f"{b.ndim}D")
+    k1 = a.shape[-1]
+    k2 = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k1 != k2:
+        if a.ndim == 2 and b.ndim == 2:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                               f"{b.shape[0]}x{b.shape[1]})")
+        if a.ndim == 1 and b.ndim == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] "
+                               "to have the same number of elements, but got "
+                               f"{a.shape[0]} and {b.shape[0]} elements respectively")
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{k1}] but got: [{k2}].")
+
+
+@op(_matmul_name, nt=2, dunder="matmul")
+def matmul(input, other):
+    _check_matmul(input, other)
+    return jnp.matmul(input, other)
+
+
+def _need(x, n, what):
+    if x.ndim != n:
+        raise RuntimeError(f"{what} must be a {n}D tensor" if what != "self" else f"self must be a matrix")
+
+
+@op("MmBackward0", nt=2)
+def mm(input, mat2):
+    if input.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    _check_matmul(input, mat2)
+    return input @ mat2
+
+
+@op("BmmBackward0", nt=2)
+def bmm(input, mat2):
+    if input.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    return jnp.matmul(input, mat2)
+
+
+@op("DotBackward0", nt=2)
+def dot(input, tensor):
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
+    return jnp.dot(input, tensor)
+
+
+inner = dot
+
+
+@op("MvBackward0", nt=2)
+def mv(input, vec):
+    return input @ vec
+
+
+@op("MulBackward0", nt=2)
+def outer(input, vec2):
+    return jnp.outer(input, vec2)
+
+
+ger = outer
+
+
+@op("AddmmBackward0", nt=5, cast=(0, 1, 2))
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    return beta * input + alpha * (mat1 @ mat2)
+
+
+@op("BaddbmmBackward0", nt=5, cast=(0, 1, 2))
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return beta * input + alpha * jnp.matmul(batch1, batch2)
+
+
+@op(lambda a, s: "ViewBackward0", nt=2)
+def _tensordot(a, b, dims):
+    return jnp.tensordot(a, b, dims)
+
+
+@op("ViewBackward0", seq=True, nt=1)
+def _einsum(operands, equation):
+    return jnp.einsum(equation, *operands)
+
+
+def einsum(equation, *operands):
+    """torch.einsum(equation, *operands); operands may also be passed as one list."""
+    from .registry import REGISTRY
+    from ..autograd.record import apply
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    return apply(REGISTRY["_einsum"], tuple(operands), (equation.replace(" ", ""),))
+
+
+def tensordot(a, b, dims=2, out=None):
+    from .registry import REGISTRY
+    from ..autograd.record import apply
+    if isinstance(dims, (list, tuple)):
+        dims = tuple(tuple(d) if isinstance(d, (list, tuple)) else (d,) for d in dims)
+    return apply(REGISTRY["_tensordot"], (a, b), (dims,))

@@ -1,0 +1,347 @@
+"""Shape ops: views and copies that move elements without computing on them.
+
+torchlike's views are copies (JAX arrays are immutable); see the README for what that changes.
+"""
+import jax.numpy as jnp
+
+from .registry import op, REGISTRY
+from .._tensor import Tensor, _wrap_dim
+from ..autograd.record import apply
+
+
+def _shape_arg(shape):
+    """view(2, 3), view((2, 3)) and view([2, 3]) all mean the same shape."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def _infer(shape, numel, orig):
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        return tuple(numel // known if s == -1 else s for s in shape)
+    if known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+@op("ViewBackward0", promote=None, saves=(), method=False)
+def reshape(input, shape):
+    return jnp.reshape(input, shape)
+
+
+def _reshape_public(input, *shape):
+    shape = _infer(_shape_arg(shape), input._s[0].size, input.shape)
+    return apply(REGISTRY["reshape"], (input,), (shape,))
+
+
+def reshape(input, shape):  # noqa: F811  (the public form checks the shape first)
+    return _reshape_public(input, shape)
+
+
+Tensor.reshape = _reshape_public
+Tensor.view = lambda self, *shape: (self.to(shape[0]) if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list))
+                                    else _reshape_public(self, *shape))
+Tensor.view_as = lambda self, other: _reshape_public(self, other.shape)
+Tensor.reshape_as = Tensor.view_as
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    shape = input._s[0].shape
+    if not shape:
+        return _reshape_public(input, (1,))
+    s, e = _wrap_dim(start_dim, len(shape)), _wrap_dim(end_dim, len(shape))
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    n = 1
+    for d in shape[s:e + 1]:
+        n *= d
+    return _reshape_public(input, shape[:s] + (n,) + shape[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    shape = input._s[0].shape
+    d = _wrap_dim(dim, len(shape))
+    sizes = list(sizes)
+    if -1 in sizes:
+        known = 1
+        for v in sizes:
+            if v != -1:
+                known *= v
+        sizes[sizes.index(-1)] = shape[d] // known
+    return _reshape_public(input, shape[:d] + tuple(sizes) + shape[d + 1:])
+
+
+Tensor.flatten = flatten
+Tensor.unflatten = unflatten
+
+
+def _squeeze_name(args, statics):
+    dim = statics[0]
+    return "SqueezeBackward0" if dim is None else "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"
+
+
+@op(_squeeze_name, promote=None, saves=())
+def squeeze(input, dim=None):
+    if dim is None:
+        return jnp.squeeze(input)
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = tuple(d % max(input.ndim, 1) for d in dims if input.ndim and input.shape[d % input.ndim] == 1)
+    return jnp.squeeze(input, dims) if dims else input
+
+
+@op("UnsqueezeBackward0", promote=None, saves=())
+def unsqueeze(input, dim):
+    n = input.ndim + 1
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return jnp.expand_dims(input, dim % n)
+
+
+@op("TBackward0", promote=None, saves=())
+def t(input):
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return input.T
+
+
+@op("TransposeBackward0", promote=None, saves=())
+def transpose(input, dim0, dim1):
+    return jnp.swapaxes(input, dim0, dim1)
+
+
+swapaxes = swapdims = transpose
+Tensor.swapaxes = Tensor.swapdims = transpose
+
+
+@op("PermuteBackward0", promote=None, saves=(), method=False)
+def permute(input, dims):
+    if len(dims) != input.ndim:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match "
+                           f"the length of the desired ordering of dimensions i.e. input.dim() = {input.ndim} "
+                           f"is not equal to len(dims) = {len(dims)}")
+    return jnp.transpose(input, dims)
+
+
+Tensor.permute = lambda self, *dims: permute(self, _shape_arg(dims))
+Tensor.T = property(lambda self: permute(self, tuple(range(self.ndim - 1, -1, -1))))
+Tensor.mT = property(lambda self: transpose(self, -2, -1))
+Tensor.H = property(lambda self: permute(self, tuple(range(self.ndim - 1, -1, -1))))
+
+
+@op("ExpandBackward0", promote=None, saves=(), method=False)
+def _expand(input, size):
+    return jnp.broadcast_to(input, size)
+
+
+def _expand_public(self, *sizes):
+    sizes = _shape_arg(sizes)
+    shape = self._s[0].shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
+                           f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
+                           f"tensor ({len(shape)})")
+    lead = len(sizes) - len(shape)
+    full = tuple(s if s != -1 else shape[i - lead] for i, s in enumerate(sizes))
+    for i, d in enumerate(shape):
+        if d != 1 and full[lead + i] != d:
+            raise RuntimeError(f"The expanded size of the tensor ({full[lead + i]}) must match the existing size "
+                               f"({d}) at non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  "
+                               f"Tensor sizes: {list(shape)}")
+    return apply(REGISTRY["_expand"], (self,), (full,))
+
+
+Tensor.expand = _expand_public
+Tensor.expand_as = lambda self, other: _expand_public(self, other.shape)
+
+
+def broadcast_to(input, size):
+    return _expand_public(input, size)
+
+
+Tensor.broadcast_to = broadcast_to
+
+
+@op("RepeatBackward0", promote=None, saves=(), method=False)
+def _repeat(input, repeats):
+    return jnp.tile(input, repeats)
+
+
+def _repeat_public(self, *sizes):
+    sizes = _shape_arg(sizes)
+    if len(sizes) < self.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
+                           "of tensor")
+    x = self._s[0]
+    return apply(REGISTRY["_repeat"], (self,), (sizes,)) if x.ndim == len(sizes) else \
+        apply(REGISTRY["_repeat"], (_reshape_public(self, (1,) * (len(sizes) - x.ndim) + x.shape),), (sizes,))
+
+
+Tensor.repeat = _repeat_public
+
+
+@op("RepeatInterleaveBackward0", promote=None, saves=())
+def repeat_interleave(input, repeats, dim=None):
+    return jnp.repeat(input, repeats, axis=dim)
+
+
+@op("CatBackward0", seq=True, saves=(), method=False)
+def cat(tensors, dim=0):
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    return jnp.concatenate(tensors, axis=dim)
+
+
+concat = concatenate = cat
+
+
+@op("StackBackward0", seq=True, saves=(), method=False)
+def stack(tensors, dim=0):
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        first = tensors[0].shape
+        for i, t in enumerate(tensors):
+            if t.shape != first:
+                raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(first)} at entry "
+                                   f"0 and {list(t.shape)} at entry {i}")
+    return jnp.stack(tensors, axis=dim)
+
+
+def hstack(tensors):
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t if t.ndim > 1 else t.unsqueeze(0) for t in tensors], 0)
+
+
+@op("SplitWithSizesBackward0", promote=None, saves=(), method=False)
+def _split_sizes(input, sizes, dim):
+    import numpy as np
+    return tuple(jnp.split(input, np.cumsum(sizes)[:-1].tolist(), axis=dim))
+
+
+@op("SplitBackward0", promote=None, saves=(), method=False)
+def _split_even(input, sizes, dim):
+    import numpy as np
+    return tuple(jnp.split(input, np.cumsum(sizes)[:-1].tolist(), axis=dim))
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    n = tensor._s[0].shape[_wrap_dim(dim, tensor.ndim)]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        sizes = [step] * (n // step) + ([n % step] if n % step else []) if step else [0]
+        return apply(REGISTRY["_split_even"], (tensor,), (tuple(sizes), dim))
+    sizes = tuple(int(s) for s in split_size_or_sections)
+    if sum(sizes) != n:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                           f"dimension {dim}), but got split_sizes={list(sizes)}")
+    return apply(REGISTRY["_split_sizes"], (tensor,), (sizes, dim))
+
+
+def chunk(input, chunks, dim=0):
+    n = input._s[0].shape[_wrap_dim(dim, input.ndim)]
+    step = -(-n // chunks)
+    return split(input, step, dim)
+
+
+@op("UnbindBackward0", promote=None, saves=(), method=False)
+def _unbind(input, dim):
+    return tuple(jnp.moveaxis(input, dim, 0))
+
+
+def unbind(input, dim=0):
+    return apply(REGISTRY["_unbind"], (input,), (dim,))
+
+
+Tensor.split = split
+Tensor.chunk = chunk
+Tensor.unbind = unbind
+
+
+@op("FlipBackward0", promote=None, saves=())
+def flip(input, dims):
+    return jnp.flip(input, tuple(dims) if not isinstance(dims, int) else dims)
+
+
+@op("RollBackward0", promote=None, saves=())
+def roll(input, shifts, dims=None):
+    return jnp.roll(input, shifts, dims)
+
+
+@op("MovedimBackward0", promote=None, saves=())
+def movedim(input, source, destination):
+    return jnp.moveaxis(input, source, destination)
+
+
+moveaxis = movedim
+Tensor.moveaxis = movedim
+
+
+@op("NarrowBackward0", promote=None, saves=())
+def narrow(input, dim, start, length):
+    import jax
+    return jax.lax.slice_in_dim(input, start % input.shape[dim], start % input.shape[dim] + length, axis=dim)
+
+
+@op("SelectBackward0", promote=None, saves=())
+def select(input, dim, index):
+    size = input.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
+                         f"dimension {dim}")
+    return jnp.take(input, index % size, axis=dim)
+
+
+@op("TrilBackward0", promote=None, saves=())
+def tril(input, diagonal=0):
+    return jnp.tril(input, diagonal)
+
+
+@op("TriuBackward0", promote=None, saves=())
+def triu(input, diagonal=0):
+    return jnp.triu(input, diagonal)
+
+
+@op("DiagBackward0", promote=None, saves=())
+def diag(input, diagonal=0):
+    return jnp.diag(input, diagonal)
+
+
+@op("DiagonalBackward0", promote=None, saves=())
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    return jnp.diagonal(input, offset, dim1, dim2)
+
+
+@op("TraceBackward0", promote=None, saves=())
+def trace(input):
+    return jnp.trace(input)
+
+
+@op("CloneBackward0", promote=None, saves=())
+def clone(input, *, memory_format=None):
+    return jnp.array(input, copy=True)
+
+
+def contiguous(self, memory_format=None):
+    return self
+
+
+Tensor.contiguous = contiguous
+
+
+def atleast_1d(input):
+    return input if input.ndim >= 1 else _reshape_public(input, (1,))

@@ -1,0 +1,85 @@
+"""Graph nodes: the ``grad_fn`` objects users see.
+
+A node keeps what its vector-Jacobian product needs: the op's pure JAX function (``fn``), the
+arrays PyTorch would save, and the shapes of the inputs it does not save (the engine passes
+zeros in their place, which XLA removes since the VJP never reads them).
+"""
+import weakref
+
+_node_classes = {}
+
+
+def node_class(name):
+    """One Python class per grad_fn name, so ``type(y.grad_fn).__name__`` is PyTorch's."""
+    cls = _node_classes.get(name)
+    if cls is None:
+        cls = _node_classes[name] = type(name, (Node,), {"__slots__": ()})
+    return cls
+
+
+class Node:
+    __slots__ = ("key", "fn", "saved", "avals", "edges", "checks", "n_out", "out_avals",
+                 "pre_hooks", "hooks", "retained", "metadata", "_released", "__weakref__")
+
+    def name(self):
+        return type(self).__name__
+
+    @property
+    def next_functions(self):
+        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self.edges)
+
+    def register_hook(self, hook):
+        """hook(grad_inputs, grad_outputs) runs after this node's VJP."""
+        from ..utils.hooks import RemovableHandle
+        if self.hooks is None:
+            self.hooks = {}
+        handle = RemovableHandle(self.hooks)
+        self.hooks[handle.id] = hook
+        return handle
+
+    def register_prehook(self, hook):
+        """hook(grad_outputs) runs before this node's VJP and may replace grad_outputs."""
+        return self._add_pre_hook(None, hook)
+
+    def _add_pre_hook(self, output_nr, hook):
+        from ..utils.hooks import RemovableHandle
+        if self.pre_hooks is None:
+            self.pre_hooks = {}
+        handle = RemovableHandle(self.pre_hooks)
+        self.pre_hooks[handle.id] = (output_nr, hook)
+        return handle
+
+    def _retain(self, output_nr, tensor):
+        if self.retained is None:
+            self.retained = {}
+        self.retained[output_nr] = weakref.ref(tensor)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    def __call__(self, *grads):
+        from .engine import call_node
+        return call_node(self, grads)
+
+
+class AccumulateGrad:
+    """The edge into a leaf tensor; holds the leaf (``.variable``) as PyTorch's does."""
+
+    __slots__ = ("variable", "pre_hooks", "hooks", "metadata", "__weakref__")
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.pre_hooks = None
+        self.hooks = None
+        self.metadata = {}
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    next_functions = ()
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+AccumulateGrad.__module__ = "torch.autograd.graph"

@@ -1,0 +1,218 @@
+"""The single recording path: every op call goes through ``apply``.
+
+``apply`` runs the op's forward as a cached ``jax.jit`` function and, when grad is needed,
+records a Node. Nodes keep only the inputs PyTorch would save; the backward recomputes what
+it needs from them inside its own compiled program (see ``vjp_pure``), so the tape never
+traces ``jax.vjp`` per call. Compiled functions are cached per (op, static arguments, compute
+dtype, argument pattern); jax.jit then caches per shape and dtype.
+"""
+import jax
+import jax.numpy as jnp
+
+from .. import _dtype
+from . import grad_mode
+from .node import AccumulateGrad
+
+_state = grad_mode.state
+_pure = {}        # fkey -> (pure forward with casts, jitted forward)
+_vjp_jit = {}     # node key -> jitted per-node VJP
+_promote_cache = {}
+
+
+class Saved:
+    """What a node keeps of one saved tensor input: the array, and the tensor's version counter
+    and version at save time, for PyTorch's in-place modification error."""
+
+    __slots__ = ("array", "counter", "version", "index", "shape_dtype")
+
+    def __init__(self, t, index):
+        arr = t._s[0]
+        self.array = arr
+        self.counter = t._v
+        self.version = t._v[0]
+        self.index = index  # None: the node's own output (PyTorch saves some results)
+        self.shape_dtype = (arr.shape, arr.dtype)
+
+
+def _category(x):
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return (x.dtype, x._s[0].ndim == 0)
+    return type(x)
+
+
+def compute_dtype(spec, args):
+    """The dtype the op computes in, by torch's promotion of tensors and Python scalars."""
+    if spec.cast is not None:
+        args = [args[i] for i in spec.cast]
+    key = (spec.promote,) + tuple(_category(a) for a in args)
+    hit = _promote_cache.get(key)
+    if hit is not None:
+        return hit
+    dims, zeros, scalars = [], [], []
+    for a in args:
+        if a is None:
+            continue
+        if isinstance(a, Tensor):
+            (zeros if a._s[0].ndim == 0 else dims).append(a.dtype)
+        else:
+            scalars.append(_dtype.scalar_dtype(a))
+    out = _dtype.result_type(dims, zeros, scalars)
+    if spec.promote == "float" and not (out.is_floating_point or out.is_complex):
+        out = _dtype.get_default_dtype()
+    _promote_cache[key] = out
+    return out
+
+
+def _make_pure(spec, statics, compute, pattern):
+    fn = spec.fn
+    cast_to = compute.np if compute is not None else None
+    seq = spec.seq
+    which = spec.cast
+
+    def cast(x):
+        if x is None:
+            return x
+        if hasattr(x, "dtype"):
+            return x if x.dtype == cast_to else x.astype(cast_to)
+        return jnp.asarray(x, cast_to)
+
+    def pure(*xs):
+        if cast_to is not None:
+            if which is None:
+                xs = [cast(x) for x in xs]
+            else:
+                xs = [cast(x) if i in which else x for i, x in enumerate(xs)]
+        return fn(list(xs), *statics) if seq else fn(*xs, *statics)
+    return pure
+
+
+def forward(spec, statics, args):
+    """Runs the op; returns (fkey, raw output(s))."""
+    compute = compute_dtype(spec, args) if spec.promote else None
+    pattern = tuple(None if a is None else (True if isinstance(a, Tensor) else type(a)) for a in args)
+    fkey = (spec, statics, compute, pattern)
+    entry = _pure.get(fkey)
+    if entry is None:
+        pure = _make_pure(spec, statics, compute, pattern)
+        entry = _pure[fkey] = (pure, jax.jit(pure))
+    xs = [a._s[0] if isinstance(a, Tensor) else a for a in args]
+    return fkey, entry[1](*xs)
+
+
+def apply(spec, args, statics=()):
+    """Calls op ``spec`` on ``args`` (Tensors, Python scalars or None, in the op's tensor-
+    parameter order) with hashable ``statics``; returns Tensor(s) with the node recorded."""
+    try:
+        fkey, out = forward(spec, statics, args)
+    except TypeError as e:
+        if "unhashable" not in str(e):
+            raise
+        statics = _freeze(statics)
+        fkey, out = forward(spec, statics, args)
+    multi = isinstance(out, (tuple, list))
+    outs = out if multi else (out,)
+    record = False
+    if _state.enabled and spec.grad_name is not None:
+        for a in args:
+            if type(a) is not Tensor and not isinstance(a, Tensor):
+                continue
+            if a._rg:
+                record = True
+                break
+    if not record:
+        res = tuple(Tensor._wrap(o) for o in outs)
+        return res if multi else res[0]
+    node = _record(spec, fkey, args, statics, outs)
+    res = tuple(Tensor._wrap(o, node, i) if node.out_avals[i][2] else Tensor._wrap(o)
+                for i, o in enumerate(outs))
+    if spec.saves_out:
+        for t in res:
+            s = Saved(t, None)
+            s.array = None
+            node.checks.append(s)
+    return res if multi else res[0]
+
+
+def _record(spec, fkey, args, statics, outs):
+    name = spec.grad_name if type(spec.grad_name) is str else spec.grad_name(args, statics)
+    node = spec.node_class(name)()
+    edges, diff, saved, avals, checks = [], [], [], [], []
+    saves = spec.saves
+    for i, a in enumerate(args):
+        is_t = isinstance(a, Tensor)
+        if is_t and a._rg:
+            n = a._node
+            edges.append((n, a._out_nr) if n is not None else (a._accumulator(), 0))
+            diff.append(i)
+        else:
+            edges.append(None)
+        if not is_t:
+            saved.append(a)
+            avals.append(None)
+        elif saves is None or i in saves or not _is_diff(a._s[0].dtype):
+            # integer and bool inputs (indices, masks) are always read by the VJP
+            s = Saved(a, i)
+            saved.append(s.array)
+            checks.append(s)
+            avals.append(None)
+        else:
+            saved.append(None)
+            arr = a._s[0]
+            avals.append((arr.shape, arr.dtype))
+    node.out_avals = tuple((o.shape, o.dtype, _is_diff(o.dtype)) for o in outs)
+    node.key = (fkey, tuple(diff), tuple(avals), tuple(x[2] for x in node.out_avals))
+    node.fn = fkey
+    node.saved = saved
+    node.avals = avals
+    node.edges = edges
+    node.checks = checks
+    node.n_out = len(outs)
+    node.pre_hooks = node.hooks = node.retained = None
+    node.metadata = None
+    node._released = False
+    return node
+
+
+_DIFF = frozenset(d.np for d in _dtype.ALL if d.is_floating_point or d.is_complex)
+
+
+def _is_diff(np_dtype):
+    return np_dtype in _DIFF
+
+
+def _freeze(x):
+    if isinstance(x, (list, tuple)):
+        return tuple(_freeze(v) for v in x)
+    return x
+
+
+def vjp_pure(key, saved, cts):
+    """Input cotangents of one node, from ``jax.vjp`` of the op's forward (traced inside jit)."""
+    fkey, diff, avals, out_diff = key
+    pure = _pure[fkey][0]
+    full = [jnp.zeros(av[0], av[1]) if av is not None else s for s, av in zip(saved, avals)]
+
+    def f(*d):
+        xs = list(full)
+        for i, v in zip(diff, d):
+            xs[i] = v
+        out = pure(*xs)
+        if isinstance(out, (tuple, list)):
+            return tuple(o for o, keep in zip(out, out_diff) if keep)
+        return out
+
+    _, pull = jax.vjp(f, *[full[i] for i in diff])
+    cts = tuple(c for c, keep in zip(cts, out_diff) if keep)
+    return pull(cts if len(out_diff) > 1 else cts[0])
+
+
+def vjp_jitted(key):
+    fn = _vjp_jit.get(key)
+    if fn is None:
+        fn = _vjp_jit[key] = jax.jit(lambda saved, cts: vjp_pure(key, saved, cts))
+    return fn
+
+
+Tensor = None  # set by torchlike._tensor once the class exists (the two modules need each other)

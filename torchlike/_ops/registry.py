@@ -66,16 +66,21 @@ def _generate(spec, params, with_out):
             defaults["_d" + str(i)] = p.default
             sig_parts.append(f"{p.name}=_d{i}")
         names.append(p.name)
-    if with_out:
+    # PyTorch also accepts NumPy's names: sum(x, axis=1, keepdims=True)
+    aliases = [(a, n) for a, n in (("axis", "dim"), ("keepdims", "keepdim")) if n in names]
+    if with_out or aliases:
         if not kwonly_started:
             sig_parts.append("*")
-        sig_parts.append("out=None")
+        if with_out:
+            sig_parts.append("out=None")
+        sig_parts.extend(f"{a}=None" for a, _ in aliases)
     tensors = names[:spec.nt]
     statics = names[spec.nt:]
     targs = f"tuple({tensors[0]})" if spec.seq else "(" + "".join(t + ", " for t in tensors) + ")"
     sargs = "(" + "".join(s + ", " for s in statics) + ")"
     call = f"_apply(_spec, {targs}, {sargs})"
-    body = f"    return _out(out, {call})\n" if with_out else f"    return {call}\n"
+    body = "".join(f"    if {a} is not None: {n} = {a}\n" for a, n in aliases)
+    body += f"    return _out(out, {call})\n" if with_out else f"    return {call}\n"
     src = f"def {spec.name}({', '.join(sig_parts)}):\n{body}"
     return src, defaults, targs, sargs, sig_parts
 
@@ -125,6 +130,9 @@ def op(grad=None, *, nt=1, promote="same", cast=None, saves=None, saves_out=Fals
                            f"    {params[0].name}._check_inplace()\n"
                            f"    return {params[0].name}._set_result({src.split('return ')[-1].strip()})\n")
             inplace_src = inplace_src.replace("_out(out, ", "(")
+            inplace_src = inplace_src.replace("    return " + params[0].name + "._set_result(", "".join(
+                f"    if {a} is not None: {n} = {a}\n" for a, n in (("axis", "dim"), ("keepdims", "keepdim"))
+                if n in [p.name for p in params] and f"{a}=None" in parts) + "    return " + params[0].name + "._set_result(", 1)
             exec(inplace_src, ns)
             setattr(Tensor, spec.name + "_", ns[spec.name + "_"])
         if dunder:

@@ -29,9 +29,10 @@ _NONLEAF_REQUIRES_GRAD = (
     "in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
 
 
-def _check_requires_grad(dt):
+def _check_requires_grad(dt, factory=True):
     if not (dt.is_floating_point or dt.is_complex):
-        raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients" if factory
+                           else "only Tensors of floating point dtype can require gradients")
 
 
 class Tensor:
@@ -227,7 +228,7 @@ class Tensor:
         if self._node is not None:
             raise RuntimeError(_NONLEAF_REQUIRES_GRAD)
         if value:
-            _check_requires_grad(self.dtype)
+            _check_requires_grad(self.dtype, factory=False)
         self._rg = bool(value)
 
     def requires_grad_(self, requires_grad=True):
@@ -336,15 +337,18 @@ class Tensor:
             if not _can_cast(result.dtype, self.dtype):
                 raise RuntimeError(f"result type {_legacy_name(result.dtype)} can't be cast to the desired "
                                    f"output type {_legacy_name(self.dtype)}")
-            if result._node is not None:
-                result = result.to(self.dtype)
             arr = arr.astype(self._s[0].dtype)
         if arr.shape != self._s[0].shape:
             raise RuntimeError(f"output with shape {list(self._s[0].shape)} doesn't match the broadcast "
                                f"shape {list(arr.shape)}")
         self._s[0] = arr
         self._v[0] += 1
-        if result._node is not None:
+        node = result._node
+        if node is not None:
+            # the op saved ``self`` before writing into it; that write is not a later modification
+            for saved in node.checks:
+                if saved.counter is self._v:
+                    saved.version = self._v[0]
             self._node = result._node
             self._out_nr = result._out_nr
             self._rg = True

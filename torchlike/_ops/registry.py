@@ -19,6 +19,9 @@ Fields of ``@op``:
             backward raises PyTorch's error, although torchlike recomputes it from the input.
   cast      indices of the tensor parameters that take part in promotion and are cast to the
             compute dtype (None: all); ``where``'s condition and ``add``'s alpha do not.
+  edges     indices of the tensor parameters PyTorch differentiates, i.e. the entries of
+            ``grad_fn.next_functions`` (None: those in ``cast``, else all); index and mask
+            arguments and Scalar-only ones (``alpha``) are not edges.
   seq       the first parameter is a sequence of tensors (cat, stack).
   method    also a Tensor method (True), or a replacement method function.
   inplace   also a ``Tensor.X_`` method.
@@ -37,11 +40,12 @@ REGISTRY = {}
 
 class OpSpec:
     __slots__ = ("name", "fn", "grad_name", "nt", "promote", "cast", "saves", "saves_out", "seq",
-                 "public", "doc", "__weakref__")
+                 "edges", "public", "doc", "__weakref__")
 
     def __init__(self, name, fn, grad, nt, promote, cast, saves, saves_out=False, seq=False):
         self.name, self.fn, self.grad_name, self.nt = name, fn, grad, nt
         self.promote, self.cast, self.saves, self.saves_out, self.seq = promote, cast, saves, saves_out, seq
+        self.edges = cast
 
     node_class = staticmethod(node_class)
 
@@ -103,9 +107,11 @@ def _spec_name(result):
 
 
 def op(grad=None, *, nt=1, promote="same", cast=None, saves=None, saves_out=False, seq=False, method=True,
-       inplace=False, dunder=None, out=True, name=None, func=True):
+       inplace=False, dunder=None, out=True, name=None, func=True, edges=None):
     def declare(fn):
         spec = OpSpec(name or fn.__name__, fn, grad, nt, promote, cast, saves, saves_out, seq)
+        if edges is not None:
+            spec.edges = edges
         params = list(inspect.signature(fn).parameters.values())
         if any(p.kind is p.KEYWORD_ONLY for p in params):
             names = [p.name for p in params]

@@ -9,6 +9,7 @@
 Both take each node's VJP from ``record.vjp_pure`` (``jax.vjp`` of the op's forward).
 """
 import re
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -24,9 +25,15 @@ _FREED = (
     "time or if you need to access saved tensors after calling backward.")
 _MODIFIED = (
     "one of the variables needed for gradient computation has been modified by an inplace operation: "
-    "[{desc}]{origin}, is at version {now}; expected version {then} instead. Hint: enable anomaly "
+    "[{desc}]{origin} is at version {now}; expected version {then} instead. Hint: enable anomaly "
     "detection to find the operation that failed to compute its gradient, with "
-    "torch.autograd.set_detect_anomaly(True).")
+    "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+_CREATE_GRAPH_CYCLE = (
+    "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
+    "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to "
+    "avoid this. If you have to use this function, make sure to reset the .grad fields of your parameters "
+    "to None after use to break the cycle and avoid the leak. (Triggered internally at "
+    "/__w/pytorch/pytorch/torch/csrc/autograd/engine.cpp:1307.)")
 _UNUSED = ("The differentiated Tensor at index {i} appears to not have been used in the graph. Set "
            "allow_unused=True if this is the desired behavior.")
 
@@ -54,6 +61,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     seeds = _seeds(tensors, grad_tensors, "backward")
     if retain_graph is None:
         retain_graph = create_graph
+    if create_graph:
+        warnings.warn(_CREATE_GRAPH_CYCLE, UserWarning, stacklevel=3)
     _run(tensors, seeds, retain_graph, create_graph, inputs, accumulate=True)
 
 
@@ -201,12 +210,17 @@ def _modified_message(node, s):
     from .._tensor import _legacy_name
     shape, dt = s.shape_dtype
     desc = f"torch.{_legacy_name(_dtype._BY_NP[dt])}Tensor {list(shape)}"
-    origin_node = node if s.index is None else (node.edges[s.index] or (None,))[0]
-    origin = ""
-    if isinstance(origin_node, Node):
-        nr = 0 if s.index is None else node.edges[s.index][1]
-        origin = f", which is output {nr} of {_BACKWARD_SUFFIX.sub('', origin_node.name())}"
-    return _MODIFIED.format(desc=desc, origin=origin, now=s.counter[0], then=s.version)
+    t = s.tensor()
+    if s.index is None:  # a saved output is named by the node that made it
+        origin = (node, 0)
+    elif t is not None:  # a saved input by its grad_fn now
+        origin = (t._node, t._out_nr) if t._node is not None else None
+    else:
+        e = node.edges[s.index]
+        origin = e if e is not None and isinstance(e[0], Node) else None
+    where = "" if origin is None else \
+        f", which is output {origin[1]} of {_BACKWARD_SUFFIX.sub('', origin[0].name().split('::')[-1])},"
+    return _MODIFIED.format(desc=desc, origin=where, now=s.counter[0], then=s.version)
 
 
 # -- running ---------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ def node_class(name):
     """One Python class per grad_fn name, so ``type(y.grad_fn).__name__`` is PyTorch's."""
     cls = _node_classes.get(name)
     if cls is None:
-        cls = _node_classes[name] = type(name, (Node,), {"__slots__": ()})
+        # "torch::autograd::CopySlices" names a class CopySlices, as in PyTorch
+        cls = _node_classes[name] = type(name.split("::")[-1], (Node,), {"__slots__": (), "_name": name})
     return cls
 
 
@@ -22,11 +23,13 @@ class Node:
                  "pre_hooks", "hooks", "retained", "metadata", "_released", "__weakref__")
 
     def name(self):
-        return type(self).__name__
+        return self._name
 
     @property
     def next_functions(self):
-        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self.edges)
+        shown = None if self.key is None else self.key[0][0].edges
+        return tuple((e[0], e[1]) if e is not None else (None, 0)
+                     for i, e in enumerate(self.edges) if shown is None or i in shown)
 
     def register_hook(self, hook):
         """hook(grad_inputs, grad_outputs) runs after this node's VJP."""

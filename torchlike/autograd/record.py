@@ -6,6 +6,8 @@ it needs from them inside its own compiled program (see ``vjp_pure``), so the ta
 traces ``jax.vjp`` per call. Compiled functions are cached per (op, static arguments, compute
 dtype, argument pattern); jax.jit then caches per shape and dtype.
 """
+import weakref
+
 import jax
 import jax.numpy as jnp
 
@@ -23,10 +25,11 @@ class Saved:
     """What a node keeps of one saved tensor input: the array, and the tensor's version counter
     and version at save time, for PyTorch's in-place modification error."""
 
-    __slots__ = ("array", "counter", "version", "index", "shape_dtype")
+    __slots__ = ("array", "counter", "version", "index", "shape_dtype", "tensor")
 
     def __init__(self, t, index):
         arr = t._s[0]
+        self.tensor = weakref.ref(t)  # PyTorch's message names the tensor's grad_fn at backward time
         self.array = arr
         self.counter = t._v
         self.version = t._v[0]
@@ -194,18 +197,25 @@ def vjp_pure(key, saved, cts):
     pure = _pure[fkey][0]
     full = [jnp.zeros(av[0], av[1]) if av is not None else s for s, av in zip(saved, avals)]
 
+    multi = []
+
     def f(*d):
         xs = list(full)
         for i, v in zip(diff, d):
             xs[i] = v
         out = pure(*xs)
         if isinstance(out, (tuple, list)):
+            multi.append(True)
             return tuple(o for o, keep in zip(out, out_diff) if keep)
         return out
 
-    _, pull = jax.vjp(f, *[full[i] for i in diff])
+    primal_out, pull = jax.vjp(f, *[full[i] for i in diff])
     cts = tuple(c for c, keep in zip(cts, out_diff) if keep)
-    return pull(cts if len(out_diff) > 1 else cts[0])
+    # An in-place op whose result was cast back to its input's dtype (x.add_(float64)) receives
+    # gradients in that dtype; PyTorch's engine casts them to the output's dtype, as this does.
+    outs = primal_out if isinstance(primal_out, tuple) else (primal_out,)
+    cts = tuple(c if c.dtype == o.dtype else c.astype(o.dtype) for c, o in zip(cts, outs))
+    return pull(cts if multi else cts[0])
 
 
 def vjp_jitted(key):

@@ -111,12 +111,12 @@ def _rebuild(structure, arrays):
     return tuple(out)
 
 
-@op(lambda a, s: s[1], nt=1, promote=None, saves=(), method=False, out=False, seq=True)
+@op(lambda a, s: s[1], nt=1, promote=None, saves=(), method=False, out=False, seq=True, edges=(0,))
 def _index(xs, structure, name):
     return xs[0][_rebuild(structure, xs[1:])]
 
 
-@op(lambda a, s: s[1], nt=1, promote=None, saves=(), method=False, out=False, seq=True)
+@op(lambda a, s: s[1], nt=1, promote=None, saves=(), method=False, out=False, seq=True, edges=(0, 1))
 def _index_put(xs, structure, name, accumulate):
     x, v = xs[0], xs[1]
     idx = _rebuild(structure, xs[2:])
@@ -132,7 +132,7 @@ def _getitem(self, index):
 def _setitem(self, index, value):
     self._check_inplace()
     structure, arrays, name = _split_index(self, index)
-    name = "IndexPutBackward0" if _ADV in structure else "CopySlices"
+    name = "IndexPutBackward0" if _ADV in structure else "torch::autograd::CopySlices"
     if isinstance(value, Tensor) and value._s[0].ndim > 0:
         target = jax.eval_shape(lambda x: x[_rebuild(structure, arrays)], self._s[0]).shape
         try:
@@ -171,7 +171,7 @@ def _check_index(index, what):
         raise RuntimeError(f"{what}(): Expected dtype int64 for index")
 
 
-@op("GatherBackward0", nt=2, promote=None, saves=(1,), method=False, out=False)
+@op("GatherBackward0", nt=2, promote=None, saves=(1,), method=False, out=False, edges=(0,))
 def _gather(input, index, dim):
     return jnp.take_along_axis(input, index, axis=dim)
 
@@ -203,7 +203,7 @@ def _scatter_impl(input, index, src, dim, reduce):
 
 @op(lambda a, s: "ScatterBackward1" if not isinstance(a[2], Tensor) else
     ("ScatterAddBackward0" if s[1] in ("add", "sum") and s[2] else "ScatterBackward0"),
-    nt=3, promote=None, saves=(1,), method=False, out=False)
+    nt=3, promote=None, saves=(1,), method=False, out=False, edges=(0, 2))
 def _scatter(input, index, src, dim, reduce, is_add):
     return _scatter_impl(input, index, src, dim, reduce)
 
@@ -241,7 +241,7 @@ Tensor.scatter_reduce = scatter_reduce
 Tensor.scatter_reduce_ = _inplace(scatter_reduce)
 
 
-@op("IndexSelectBackward0", nt=2, promote=None, saves=(1,), method=False, out=False)
+@op("IndexSelectBackward0", nt=2, promote=None, saves=(1,), method=False, out=False, edges=(0,))
 def _index_select(input, index, dim):
     return jnp.take(input, index, axis=dim)
 
@@ -255,7 +255,7 @@ def index_select(input, dim, index, *, out=None):
 Tensor.index_select = index_select
 
 
-@op("IndexAddBackward0", nt=3, promote=None, saves=(1,), method=False, out=False)
+@op("IndexAddBackward0", nt=3, promote=None, saves=(1,), method=False, out=False, edges=(0, 2))
 def _index_add(input, index, source, dim, alpha):
     idx = [slice(None)] * input.ndim
     idx[dim] = index
@@ -274,7 +274,7 @@ def _masked_fill_name(args, statics):
     return "MaskedFillBackward0" if isinstance(args[2], Tensor) else "MaskedFillBackward0"
 
 
-@op(_masked_fill_name, nt=3, promote=None, saves=(1,), inplace=True, out=False)
+@op(_masked_fill_name, nt=3, promote=None, saves=(1,), inplace=True, out=False, edges=(0, 2))
 def masked_fill(input, mask, value):
     if mask.dtype != jnp.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
@@ -306,7 +306,7 @@ Tensor.nonzero = nonzero
 Tensor.argwhere = argwhere
 
 
-@op("TakeBackward0", nt=2, promote=None, saves=(1,))
+@op("TakeBackward0", nt=2, promote=None, saves=(1,), edges=(0,))
 def take(input, index):
     return jnp.take(input.reshape(-1), index)
 

@@ -145,7 +145,7 @@ reciprocal = _unary("reciprocal", lambda input: 1 / input, "ReciprocalBackward0"
 arcsin, arccos, arctan = asin, acos, atan
 
 
-@op("ReluBackward0", promote=None, saves=(), saves_out=True, inplace=True)
+@op("ReluBackward0", promote=None, saves_out=True, inplace=True)
 def relu(input):
     return jnp.maximum(input, jnp.zeros((), input.dtype))
 

@@ -293,11 +293,11 @@ class Tensor:
         return handle
 
     def _accumulator(self):
-        acc = self._acc() if self._acc is not None else None
+        # held strongly (PyTorch holds it weakly): the leaf <-> AccumulateGrad cycle is left to
+        # the garbage collector, and re-creating the node on every op would cost more
+        acc = self._acc
         if acc is None:
-            from .autograd.node import AccumulateGrad
-            acc = AccumulateGrad(self)
-            self._acc = weakref.ref(acc)
+            acc = self._acc = _AccumulateGrad(self)
         return acc
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -349,6 +349,8 @@ class Tensor:
             for saved in node.checks:
                 if saved.counter is self._v:
                     saved.version = self._v[0]
+                elif saved.index is None and saved.counter is result._v:  # a saved result is now self
+                    saved.counter, saved.version = self._v, self._v[0]
             self._node = result._node
             self._out_nr = result._out_nr
             self._rg = True
@@ -402,3 +404,4 @@ Tensor.__module__ = "torch"
 from .autograd import record as _record  # noqa: E402
 
 _record.Tensor = Tensor
+from .autograd.node import AccumulateGrad as _AccumulateGrad  # noqa: E402

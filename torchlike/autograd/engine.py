@@ -208,7 +208,7 @@ def _check_saved(node):
 
 def _modified_message(node, s):
     from .._tensor import _legacy_name
-    shape, dt = s.shape_dtype
+    shape, dt = node.out_avals[0][:2] if s.index is None else (s.array.shape, s.array.dtype)
     desc = f"torch.{_legacy_name(_dtype._BY_NP[dt])}Tensor {list(shape)}"
     t = s.tensor()
     if s.index is None:  # a saved output is named by the node that made it

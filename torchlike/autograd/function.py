@@ -73,8 +73,6 @@ class Function(metaclass=_FunctionMeta):
         node.n_out = len(outs)
         node.out_avals = tuple((o._s[0].shape, o._s[0].dtype, id(o) not in ctx._non_differentiable)
                                if isinstance(o, Tensor) else ((), None, False) for o in outs)
-        node.pre_hooks = node.hooks = node.retained = node.metadata = None
-        node._released = False
         ctx._node = node
         results = []
         for i, o in enumerate(outs):

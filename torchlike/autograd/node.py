@@ -19,8 +19,15 @@ def node_class(name):
 
 
 class Node:
-    __slots__ = ("key", "fn", "saved", "avals", "edges", "checks", "n_out", "out_avals",
-                 "pre_hooks", "hooks", "retained", "metadata", "_released", "__weakref__")
+    # hot attributes in slots; rarely set ones (hooks, retained grads) default on the class
+    __slots__ = ("key", "fn", "saved", "avals", "edges", "checks", "n_out", "out_avals", "__dict__",
+                 "__weakref__")
+    pre_hooks = hooks = retained = None
+    _released = False
+
+    @property
+    def metadata(self):
+        return self.__dict__.setdefault("_metadata", {})
 
     def name(self):
         return self._name

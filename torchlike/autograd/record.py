@@ -13,46 +13,31 @@ import jax.numpy as jnp
 
 from .. import _dtype
 from . import grad_mode
-from .node import AccumulateGrad
+from .node import _node_classes, node_class
 
 _state = grad_mode.state
 _pure = {}        # fkey -> (pure forward with casts, jitted forward)
 _vjp_jit = {}     # node key -> jitted per-node VJP
-_promote_cache = {}
 
 
 class Saved:
     """What a node keeps of one saved tensor input: the array, and the tensor's version counter
     and version at save time, for PyTorch's in-place modification error."""
 
-    __slots__ = ("array", "counter", "version", "index", "shape_dtype", "tensor")
+    __slots__ = ("array", "counter", "version", "index", "tensor")
 
     def __init__(self, t, index):
-        arr = t._s[0]
         self.tensor = weakref.ref(t)  # PyTorch's message names the tensor's grad_fn at backward time
-        self.array = arr
+        self.array = t._s[0] if index is not None else None  # outputs are recomputed, not kept
         self.counter = t._v
         self.version = t._v[0]
         self.index = index  # None: the node's own output (PyTorch saves some results)
-        self.shape_dtype = (arr.shape, arr.dtype)
-
-
-def _category(x):
-    if x is None:
-        return None
-    if isinstance(x, Tensor):
-        return (x.dtype, x._s[0].ndim == 0)
-    return type(x)
 
 
 def compute_dtype(spec, args):
     """The dtype the op computes in, by torch's promotion of tensors and Python scalars."""
     if spec.cast is not None:
         args = [args[i] for i in spec.cast]
-    key = (spec.promote,) + tuple(_category(a) for a in args)
-    hit = _promote_cache.get(key)
-    if hit is not None:
-        return hit
     dims, zeros, scalars = [], [], []
     for a in args:
         if a is None:
@@ -64,11 +49,10 @@ def compute_dtype(spec, args):
     out = _dtype.result_type(dims, zeros, scalars)
     if spec.promote == "float" and not (out.is_floating_point or out.is_complex):
         out = _dtype.get_default_dtype()
-    _promote_cache[key] = out
     return out
 
 
-def _make_pure(spec, statics, compute, pattern):
+def _make_pure(spec, statics, compute):
     fn = spec.fn
     cast_to = compute.np if compute is not None else None
     seq = spec.seq
@@ -92,15 +76,32 @@ def _make_pure(spec, statics, compute, pattern):
 
 
 def forward(spec, statics, args):
-    """Runs the op; returns (fkey, raw output(s))."""
-    compute = compute_dtype(spec, args) if spec.promote else None
-    pattern = tuple(None if a is None else (True if isinstance(a, Tensor) else type(a)) for a in args)
-    fkey = (spec, statics, compute, pattern)
+    """Runs the op; returns (fkey, raw output(s)). ``fkey`` names the compiled forward: the op,
+    its statics, and each argument's dtype or Python type (jax.jit then caches per shape)."""
+    xs, sig = [], []
+    first = None
+    mixed = False
+    for a in args:
+        if isinstance(a, Tensor):
+            arr = a._s[0]
+            dt = arr.dtype
+            if first is None:
+                first = dt
+            elif dt != first:
+                mixed = True
+            xs.append(arr)
+            sig.append(dt)
+        else:
+            xs.append(a)
+            sig.append(None if a is None else type(a))
+    if mixed:  # torch's promotion also reads which tensors are 0-dim
+        sig = [(s, x.ndim == 0) if isinstance(a, Tensor) else s for s, x, a in zip(sig, xs, args)]
+    fkey = (spec, statics, tuple(sig))
     entry = _pure.get(fkey)
     if entry is None:
-        pure = _make_pure(spec, statics, compute, pattern)
+        compute = compute_dtype(spec, args) if spec.promote else None
+        pure = _make_pure(spec, statics, compute)
         entry = _pure[fkey] = (pure, jax.jit(pure))
-    xs = [a._s[0] if isinstance(a, Tensor) else a for a in args]
     return fkey, entry[1](*xs)
 
 
@@ -114,33 +115,28 @@ def apply(spec, args, statics=()):
             raise
         statics = _freeze(statics)
         fkey, out = forward(spec, statics, args)
-    multi = isinstance(out, (tuple, list))
-    outs = out if multi else (out,)
-    record = False
+    multi = type(out) is tuple or type(out) is list
+    wrap = Tensor._wrap
     if _state.enabled and spec.grad_name is not None:
         for a in args:
-            if type(a) is not Tensor and not isinstance(a, Tensor):
-                continue
-            if a._rg:
-                record = True
-                break
-    if not record:
-        res = tuple(Tensor._wrap(o) for o in outs)
-        return res if multi else res[0]
-    node = _record(spec, fkey, args, statics, outs)
-    res = tuple(Tensor._wrap(o, node, i) if node.out_avals[i][2] else Tensor._wrap(o)
-                for i, o in enumerate(outs))
-    if spec.saves_out:
-        for t in res:
-            s = Saved(t, None)
-            s.array = None
-            node.checks.append(s)
-    return res if multi else res[0]
+            if isinstance(a, Tensor) and a._rg:
+                node = _record(spec, fkey, args, statics, out if multi else (out,))
+                if not multi:
+                    res = wrap(out, node, 0) if node.out_avals[0][2] else wrap(out)
+                    if spec.saves_out:
+                        node.checks.append(Saved(res, None))
+                    return res
+                res = tuple(wrap(o, node, i) if node.out_avals[i][2] else wrap(o) for i, o in enumerate(out))
+                if spec.saves_out:
+                    node.checks.extend(Saved(t, None) for t in res if t._node is node)
+                return res
+    return tuple(wrap(o) for o in out) if multi else wrap(out)
 
 
 def _record(spec, fkey, args, statics, outs):
     name = spec.grad_name if type(spec.grad_name) is str else spec.grad_name(args, statics)
-    node = spec.node_class(name)()
+    cls = _node_classes.get(name)
+    node = (cls or node_class(name))()
     edges, diff, saved, avals, checks = [], [], [], [], []
     saves = spec.saves
     for i, a in enumerate(args):
@@ -172,9 +168,6 @@ def _record(spec, fkey, args, statics, outs):
     node.edges = edges
     node.checks = checks
     node.n_out = len(outs)
-    node.pre_hooks = node.hooks = node.retained = None
-    node.metadata = None
-    node._released = False
     return node
 
 

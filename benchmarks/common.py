@@ -1,0 +1,43 @@
+"""Timing helpers shared by the benchmarks: medians over repeated runs, printed side by side."""
+import platform
+import statistics
+import time
+
+
+def median_us(step, warmup=20, repeat=7, number=50, sync=None):
+    """Median microseconds per call of ``step`` (``sync`` blocks on asynchronous results)."""
+    for _ in range(warmup):
+        out = step()
+    if sync:
+        sync(out)
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            out = step()
+        if sync:
+            sync(out)
+        runs.append((time.perf_counter() - t0) / number * 1e6)
+    return statistics.median(runs)
+
+
+def first_call_ms(make_and_step):
+    t0 = time.perf_counter()
+    make_and_step()
+    return (time.perf_counter() - t0) * 1e3
+
+
+def machine():
+    import os
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def table(title, rows, baseline_names):
+    """rows: list of (name, microseconds). Prints medians and ratios against each baseline."""
+    print(f"\n{title}")
+    base = dict(rows)
+    header = f"{'':28s}{'median µs':>12s}" + "".join(f"{'/ ' + b:>18s}" for b in baseline_names)
+    print(header)
+    for name, us in rows:
+        ratios = "".join(f"{us / base[b]:>18.2f}" if b in base else f"{'-':>18s}" for b in baseline_names)
+        print(f"{name:28s}{us:>12.1f}{ratios}")

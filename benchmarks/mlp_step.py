@@ -1,0 +1,83 @@
+"""The autograd tutorial's MLP training step (x 5x3, w1 3x4, w2 4x1; forward, loss, backward,
+SGD update under no_grad) in torchlike eager, PyTorch eager and pure JAX (jax.jit), in one
+process. Prints medians and ratios. Run: python benchmarks/mlp_step.py"""
+import os
+import sys
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+sys.path.insert(0, os.path.dirname(__file__))
+
+import numpy as np  # noqa: E402
+
+from common import first_call_ms, machine, median_us, table  # noqa: E402
+
+LR = 1e-3
+rng = np.random.default_rng(0)
+DATA = {k: rng.standard_normal(s).astype(np.float32)
+        for k, s in dict(x=(5, 3), y=(5,), w1=(3, 4), b1=(4,), w2=(4, 1), b2=(1,)).items()}
+
+
+def eager_step(T, x, y, params):
+    w1, b1, w2, b2 = params
+    y1 = x @ w1 + b1
+    y2 = y1 @ w2 + b2
+    loss = ((y - y2.squeeze()) ** 2).sum()
+    loss.backward()
+    with T.no_grad():
+        for p in params:
+            p -= LR * p.grad
+            p.grad = None
+    return loss
+
+
+def make_eager(T):
+    x, y = T.tensor(DATA["x"]), T.tensor(DATA["y"])
+    params = [T.tensor(DATA[k], requires_grad=True) for k in ("w1", "b1", "w2", "b2")]
+    return lambda: eager_step(T, x, y, params)
+
+
+def make_jax():
+    import jax
+    import jax.numpy as jnp
+
+    def loss_fn(params, x, y):
+        w1, b1, w2, b2 = params
+        y2 = (x @ w1 + b1) @ w2 + b2
+        return ((y - y2.squeeze()) ** 2).sum()
+
+    @jax.jit
+    def step(params, x, y):
+        loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+        return [p - LR * g for p, g in zip(params, grads)], loss
+
+    state = {"p": [jnp.asarray(DATA[k]) for k in ("w1", "b1", "w2", "b2")]}
+    x, y = jnp.asarray(DATA["x"]), jnp.asarray(DATA["y"])
+
+    def run():
+        state["p"], loss = step(state["p"], x, y)
+        return loss
+    return run
+
+
+def main():
+    import jax
+    import torchlike
+    rows, first = [], []
+    first.append(("torchlike eager", first_call_ms(lambda: make_eager(torchlike)())))
+    rows.append(("torchlike eager", median_us(make_eager(torchlike), sync=lambda l: l._s[0].block_until_ready())))
+    try:
+        import torch
+        torch.set_num_threads(os.cpu_count())
+        first.append(("PyTorch eager", first_call_ms(lambda: make_eager(torch)())))
+        rows.append(("PyTorch eager", median_us(make_eager(torch))))
+    except ImportError:
+        print("(PyTorch not installed: its row is missing)")
+    first.append(("pure JAX jit", first_call_ms(lambda: make_jax()())))
+    rows.append(("pure JAX jit", median_us(make_jax(), sync=jax.block_until_ready)))
+    print(f"machine: {machine()}; jax {jax.__version__}")
+    table("tutorial MLP step", rows, ["PyTorch eager", "pure JAX jit"])
+    print("\nfirst step, compilation included (ms): " + ", ".join(f"{n} {v:.0f}" for n, v in first))
+
+
+if __name__ == "__main__":
+    main()

@@ -385,3 +385,24 @@ def test_tensor_subclass_parameters_and_tensor_lr():
         topt.step()
     assert type(opt.param_groups[0]["params"][0]) is Param
     assert_close(p, tp)
+
+
+def test_step_dtype_follows_default_dtype_and_deepcopy():
+    import copy
+    torch = oracle()
+    dtypes = []
+    for T in (torchlike, torch):
+        prev = T.get_default_dtype()
+        T.set_default_dtype(T.float64)
+        try:
+            p = T.ones(2, dtype=T.float32, requires_grad=True)
+            opt = T.optim.RMSprop([p])
+            p.grad = T.ones(2, dtype=T.float32)
+            opt.step()
+        finally:
+            T.set_default_dtype(prev)
+        twin = copy.deepcopy(opt)
+        twin_p = twin.param_groups[0]["params"][0]
+        assert twin_p is not p and twin.state[twin_p]["step"] is not opt.state[p]["step"]
+        dtypes.append((str(opt.state[p]["step"].dtype), str(opt.state[p]["square_avg"].dtype), repr(twin) == repr(opt)))
+    assert dtypes[0] == dtypes[1]

@@ -2,7 +2,7 @@
 import jax.numpy as jnp
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _check_differentiable, _hyper
+from .optimizer import Optimizer, _check_differentiable, _hyper, _state_tensor
 
 __all__ = ["Adagrad"]
 
@@ -47,14 +47,14 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             for p in group["params"]:
                 state = self.state[p]
-                state["step"] = self._step_tensor()
+                state["step"] = self._step_tensor(p)
                 state["sum"] = self._sum(p, initial_accumulator_value)
 
     @staticmethod
     def _sum(p, value):
         arr = p._s[0]
         fill = complex(value, value) if jnp.iscomplexobj(arr) else value
-        return Tensor._wrap(jnp.full(arr.shape, fill, arr.dtype))
+        return _state_tensor(p, jnp.full(arr.shape, fill, arr.dtype))
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -73,7 +73,7 @@ class Adagrad(Optimizer):
         return self._step_groups(closure)
 
     def _init_state(self, group, p, state):
-        state["step"] = self._step_tensor()
+        state["step"] = self._step_tensor(p)
         state["sum"] = self._sum(p, self.defaults["initial_accumulator_value"])
 
     @staticmethod

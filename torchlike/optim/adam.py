@@ -85,7 +85,7 @@ class Adam(Optimizer):
         return self._step_groups(closure)
 
     def _init_state(self, group, p, state):
-        state["step"] = self._step_tensor()
+        state["step"] = self._step_tensor(p)
         state["exp_avg"] = self._zeros_like(p)
         state["exp_avg_sq"] = self._zeros_like(p)
         if group["amsgrad"]:

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _dtype
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..utils.hooks import RemovableHandle
@@ -72,12 +73,14 @@ def _typename(obj):
 
 def _scalar_dtype():
     """PyTorch keeps ``step`` in float64 only when the default dtype is float64."""
-    from .. import _dtype
     return np.float64 if _dtype.get_default_dtype() is _dtype.float64 else np.float32
 
 
 def _hyper(x):
-    """A hyperparameter as a Python float (a one-element Tensor lr is read by value)."""
+    """A hyperparameter as a Python float (a one-element Tensor lr is read by value); inside
+    ``torchlike.compile`` the learning rate is a traced value and stays one."""
+    if isinstance(x, jax.core.Tracer):
+        return x
     return float(x._s[0].reshape(())) if isinstance(x, Tensor) else float(x)
 
 
@@ -107,6 +110,11 @@ def _group_update(update, static, h, params, grads, states):
         new_params.append(_from_real(new_p, p))
         new_states.append({k: _from_real(v, s.get(k, p)) for k, v in new_s.items()})  # new state is param-like
     return new_params, new_states
+
+
+def _state_tensor(p, arr):
+    """A state Tensor holding ``arr`` on the device of parameter ``p``."""
+    return Tensor._wrap(jax.device_put(arr, next(iter(p._s[0].devices()))))
 
 
 def _write(t, arr):
@@ -265,7 +273,7 @@ class Optimizer:
                 capturable = pg.get("capturable", False)
                 break
         if key == "step":
-            return value.to(dtype=_float32()) if capturable or fused else value
+            return value.to(dtype=_dtype.float32) if capturable or fused else value
         if param.is_floating_point():
             return value.to(dtype=param.dtype)
         return value
@@ -418,7 +426,11 @@ class Optimizer:
                 states.append(state)
             else:
                 states.append({})
-        h = np.asarray(self._scalars(group), dtype=np.float64)
+        scalars = self._scalars(group)
+        if any(isinstance(v, jax.core.Tracer) for v in scalars):
+            h = jnp.stack([jnp.asarray(v, jnp.float64) for v in scalars])
+        else:
+            h = np.asarray(scalars, dtype=np.float64)
         new_params, new_states = _group_update(
             type(self)._update, self._static(group), h, [p._s[0] for p in params], [p._grad._s[0] for p in params],
             [{k: v._s[0] for k, v in s.items() if isinstance(v, Tensor)} for s in states])
@@ -437,11 +449,14 @@ class Optimizer:
 
     @staticmethod
     def _zeros_like(p):
-        return Tensor._wrap(jnp.zeros_like(p._s[0]))
+        return _state_tensor(p, jnp.zeros_like(p._s[0]))
 
     @staticmethod
-    def _step_tensor(value=0.0):
-        return Tensor._wrap(jnp.asarray(value, dtype=_scalar_dtype()))
+    def _step_tensor(p, value=0.0):
+        """The ``step`` count: float32 (float64 under a float64 default dtype). Unlike PyTorch,
+        which keeps it on the CPU, it lives on the parameter's device so the update compiles as
+        one computation there."""
+        return _state_tensor(p, jnp.asarray(value, dtype=_scalar_dtype()))
 
     def _convert_legacy_steps(self):
         """``__setstate__`` of PyTorch's optimizers: a float ``step`` from an old checkpoint
@@ -451,12 +466,7 @@ class Optimizer:
                 p_state = self.state.get(p, [])
                 if len(p_state) != 0 and "step" in p_state and not isinstance(p_state["step"], Tensor):
                     dt = np.float32 if group.get("capturable") or group.get("fused") else _scalar_dtype()
-                    p_state["step"] = Tensor._wrap(jnp.asarray(float(p_state["step"]), dtype=dt))
-
-
-def _float32():
-    from .. import _dtype
-    return _dtype.float32
+                    p_state["step"] = _state_tensor(p, jnp.asarray(float(p_state["step"]), dtype=dt))
 
 
 Optimizer.__module__ = "torch.optim.optimizer"

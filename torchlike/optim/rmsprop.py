@@ -68,7 +68,7 @@ class RMSprop(Optimizer):
         return self._step_groups(closure)
 
     def _init_state(self, group, p, state):
-        state["step"] = self._step_tensor()
+        state["step"] = self._step_tensor(p)
         state["square_avg"] = self._zeros_like(p)
         if group["momentum"] > 0:
             state["momentum_buffer"] = self._zeros_like(p)

@@ -36,6 +36,22 @@ def make_eager(T):
     return lambda: eager_step(T, x, y, params)
 
 
+def make_compiled(T):
+    x, y = T.tensor(DATA["x"]), T.tensor(DATA["y"])
+    params = [T.tensor(DATA[k], requires_grad=True) for k in ("w1", "b1", "w2", "b2")]
+    opt = T.optim.SGD(params, lr=LR)
+
+    def step(x, y):
+        w1, b1, w2, b2 = params
+        opt.zero_grad()
+        loss = ((y - ((x @ w1 + b1) @ w2 + b2).squeeze()) ** 2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+    compiled = T.compile(step)
+    return lambda: compiled(x, y)
+
+
 def make_jax():
     import jax
     import jax.numpy as jnp
@@ -65,6 +81,8 @@ def main():
     rows, first = [], []
     first.append(("torchlike eager", first_call_ms(lambda: make_eager(torchlike)())))
     rows.append(("torchlike eager", median_us(make_eager(torchlike), sync=lambda l: l._s[0].block_until_ready())))
+    first.append(("torchlike compiled", first_call_ms(lambda: [f() for f in [make_compiled(torchlike)] for _ in range(2)])))
+    rows.append(("torchlike compiled", median_us(make_compiled(torchlike), sync=lambda l: l._s[0].block_until_ready())))
     try:
         import torch
         torch.set_num_threads(os.cpu_count())

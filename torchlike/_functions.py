@@ -99,11 +99,7 @@ def cdist(x1, x2, p=2.0):
 from ._ops.random import get_rng_state, set_rng_state, manual_seed, seed, initial_seed  # noqa: E402
 
 
-def compile(model=None, **kwargs):
-    """Placeholder for torch.compile: returns ``model`` unchanged (runs eagerly)."""
-    if model is None:
-        return lambda m: m
-    return model
+from ._compile.step import compile  # noqa: E402
 
 
 Tensor.is_floating_point = lambda self: self.dtype.is_floating_point

@@ -18,6 +18,7 @@ class Generator:
         self.device = device
         self._seed = 67280421310721
         self._counter = 0
+        self._traced = None  # [counter tracer, draws so far] while torchlike.compile traces a step
 
     def manual_seed(self, seed):
         seed = int(seed)
@@ -43,6 +44,11 @@ class Generator:
         self._seed, self._counter = int(seed), int(counter)
 
     def next_key(self):
+        traced = self._traced
+        if traced is not None:  # inside a compiled step the counter is an input of the program
+            traced[1] += 1
+            return _fold(np.uint32(self._seed & 0xFFFFFFFF), np.uint32(self._seed >> 32),
+                         (traced[0] + traced[1] - 1).astype(jnp.uint32))
         key = _key_for(self._seed, self._counter)
         self._counter += 1
         return key

@@ -1,0 +1,128 @@
+"""torchlike.compile: a whole training step as one program, with the same observable effects as
+running it eagerly (parameters, .grad, optimizer state, random numbers), recompiling when
+shapes change, and clear errors for what cannot be compiled."""
+import numpy as np
+import pytest
+
+import torchlike as torch
+
+
+def _setup(momentum=0.9):
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.standard_normal((5, 3)).astype(np.float32))
+    y = torch.tensor(rng.standard_normal(5).astype(np.float32))
+    w1 = torch.tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
+    b1 = torch.tensor(rng.standard_normal(4).astype(np.float32), requires_grad=True)
+    w2 = torch.tensor(rng.standard_normal((4, 1)).astype(np.float32), requires_grad=True)
+    params = [w1, b1, w2]
+    opt = torch.optim.SGD(params, lr=0.01, momentum=momentum)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = ((y - ((x @ w1 + b1) @ w2).squeeze()) ** 2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+    return x, y, params, opt, step
+
+
+def _arrays(ts):
+    return [np.asarray(t.detach()) for t in ts]
+
+
+def test_compiled_step_matches_eager():
+    x, y, p_eager, opt_eager, eager = _setup()
+    x2, y2, p_comp, opt_comp, step = _setup()
+    compiled = torch.compile(step)
+    for _ in range(6):
+        le = eager(x, y)
+        lc = compiled(x2, y2)
+        np.testing.assert_allclose(float(lc), float(le), rtol=1e-6)
+    for a, b in zip(_arrays(p_comp), _arrays(p_eager)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    for a, b in zip(p_comp, p_eager):
+        np.testing.assert_allclose(np.asarray(a.grad), np.asarray(b.grad), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(np.asarray(opt_comp.state[a]["momentum_buffer"]),
+                                   np.asarray(opt_eager.state[b]["momentum_buffer"]), rtol=1e-6, atol=1e-7)
+    assert len(compiled.programs) == 1
+
+
+def test_parameters_keep_identity_and_versions_advance():
+    x, y, params, opt, step = _setup()
+    compiled = torch.compile(step)
+    ids = [id(p) for p in params]
+    before = params[0]._version
+    for _ in range(3):
+        compiled(x, y)
+    assert [id(p) for p in params] == ids
+    assert params[0]._version > before
+    assert all(p.is_leaf and p.requires_grad for p in params)
+
+
+def test_recompiles_for_new_shapes_and_explains(capsys):
+    x, y, params, opt, step = _setup()
+    compiled = torch.compile(step, explain=True)
+    compiled(x, y)
+    compiled(x, y)
+    compiled(x, y)
+    compiled(torch.cat([x, x]), torch.cat([y, y]))
+    out = capsys.readouterr().out
+    assert "first compilation" in out
+    assert "argument shapes or dtypes changed" in out
+    assert len(compiled.programs) == 2
+
+
+def test_learning_rate_changes_without_recompiling():
+    x, y, params, opt, step = _setup(momentum=0)
+    x2, y2, params2, opt2, eager = _setup(momentum=0)
+    compiled = torch.compile(step)
+    for lr in (0.01, 0.02, 0.005, 0.001):
+        opt.param_groups[0]["lr"] = lr
+        opt2.param_groups[0]["lr"] = lr
+        compiled(x, y)
+        eager(x2, y2)
+    for a, b in zip(_arrays(params), _arrays(params2)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert len(compiled.programs) == 1
+
+
+def test_random_numbers_advance_like_eager():
+    w = torch.ones(3, requires_grad=True)
+
+    def step():
+        return w * torch.rand(3)
+    torch.manual_seed(0)
+    eager = [np.asarray(step().detach()) for _ in range(4)]
+    torch.manual_seed(0)
+    compiled = torch.compile(step)
+    ours = [np.asarray(compiled().detach()) for _ in range(4)]
+    np.testing.assert_array_equal(np.stack(ours), np.stack(eager))
+    assert len({tuple(a) for a in ours}) == 4
+
+
+def test_item_inside_step_names_the_operation():
+    w = torch.ones(3, requires_grad=True)
+
+    def step():
+        loss = (w * 2).sum()
+        if loss.item() > 0:
+            loss.backward()
+        return loss
+    compiled = torch.compile(step)
+    compiled()
+    with pytest.raises(RuntimeError, match=r"Tensor.item\(\).*fallback='eager'"):
+        compiled()
+
+
+def test_fallback_eager_runs_the_step():
+    w = torch.ones(3, requires_grad=True)
+
+    def step():
+        loss = (w * 2).sum()
+        if loss.item() > 0:
+            loss.backward()
+        return loss
+    compiled = torch.compile(step, fallback="eager")
+    for _ in range(3):
+        compiled()
+    np.testing.assert_allclose(np.asarray(w.grad), [6.0, 6.0, 6.0])

@@ -1,0 +1,128 @@
+"""Finds the tensors a training step reads and writes: the state a compiled step must take in
+and hand back (parameters, gradients, buffers, optimizer state, learning rates).
+
+The search starts from what the function can name — its closure cells, the globals its code
+refers to, a bound method's object — and follows modules, optimizers, containers and plain
+objects a few levels deep. It is repeated on every call (cheap next to a step) so a model or
+optimizer that grows state between calls is noticed and the step recompiled.
+"""
+import types
+
+from .._tensor import Tensor
+
+_MAX_DEPTH = 4
+
+
+class State:
+    """The step's state: ``tensors`` (read and possibly written, each with its ``.grad``) and
+    ``groups`` (optimizer param groups whose learning rate is fed in as a value)."""
+
+    def __init__(self):
+        self.tensors = []
+        self.groups = []
+        self.generators = []
+        self._seen = set()
+
+    def add_tensor(self, t):
+        if id(t) not in self._seen:
+            self._seen.add(id(t))
+            self.tensors.append(t)
+
+    def signature(self):
+        """What a compiled program depends on besides values."""
+        return (tuple((id(t), t._s[0].shape, t._s[0].dtype, t._rg,
+                       None if t._grad is None else (t._grad._s[0].shape, t._grad._s[0].dtype))
+                      for t in self.tensors),
+                tuple((id(g), tuple(sorted((k, _hashable(v)) for k, v in g.items() if k not in ("params", "lr")))) for g in self.groups))
+
+
+def _hashable(v):
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return repr(v)
+
+
+def find_state(fn, args, kwargs):
+    state = State()
+    seen = set()
+    roots = list(_roots(fn)) + list(args) + list(kwargs.values())
+    for obj in roots:
+        _visit(obj, state, seen, 0)
+    return state
+
+
+def _roots(fn):
+    if isinstance(fn, types.MethodType):
+        yield fn.__self__
+        fn = fn.__func__
+    code = getattr(fn, "__code__", None)
+    if code is None:  # a callable object, e.g. a Module
+        yield fn
+        return
+    for cell in fn.__closure__ or ():
+        try:
+            yield cell.cell_contents
+        except ValueError:
+            pass
+    g = fn.__globals__
+    for name in _names(code):
+        if name in g:
+            yield g[name]
+
+
+def _names(code):
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def _visit(obj, state, seen, depth):
+    if depth > _MAX_DEPTH or id(obj) in seen:
+        return
+    if isinstance(obj, (int, float, str, bytes, bool, type(None), types.ModuleType, type)):
+        return
+    seen.add(id(obj))
+    if isinstance(obj, Tensor):
+        state.add_tensor(obj)
+        return
+    from ..nn.modules.module import Module
+    from ..optim.optimizer import Optimizer
+    from .._ops.random import Generator
+    if isinstance(obj, Module):
+        for t in obj.parameters():
+            state.add_tensor(t)
+        for t in obj.buffers():
+            state.add_tensor(t)
+        return
+    if isinstance(obj, Optimizer):
+        for group in obj.param_groups:
+            state.groups.append(group)
+            for p in group["params"]:
+                state.add_tensor(p)
+        for per_param in obj.state.values():
+            for v in per_param.values():
+                if isinstance(v, Tensor):
+                    state.add_tensor(v)
+        return
+    if isinstance(obj, Generator):
+        return
+    if isinstance(obj, (types.FunctionType, types.MethodType)):
+        for r in _roots(obj):
+            _visit(r, state, seen, depth + 1)
+        return
+    if isinstance(obj, dict):
+        for v in obj.values():
+            _visit(v, state, seen, depth + 1)
+        return
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        for v in obj:
+            _visit(v, state, seen, depth + 1)
+        return
+    d = getattr(obj, "__dict__", None)
+    if isinstance(d, dict) and not isinstance(obj, types.BuiltinFunctionType):
+        for v in d.values():
+            _visit(v, state, seen, depth + 1)

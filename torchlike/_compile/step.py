@@ -1,0 +1,218 @@
+"""``torchlike.compile(fn)``: a whole training step — forward, ``backward()``,
+``optimizer.step()``, ``zero_grad()`` — as one XLA program.
+
+The step is traced by running ``fn`` itself with every state tensor (see ``state.py``) holding a
+JAX tracer: each op, the fused backward and the optimizer's update are jitted functions, so
+they inline into one program. The program takes the state's arrays, gradients, learning rates
+and the random generator's counter, and returns their new values and ``fn``'s result; the
+wrapper writes them back, so parameters, ``.grad``, optimizer state, buffers and random
+numbers advance exactly as an eager call would. The first call runs eagerly (optimizers and
+lazy modules create their state then); programs are cached by the state's structure and the
+arguments' shapes and dtypes.
+"""
+import logging
+
+import jax
+import jax.numpy as jnp
+
+from .._tensor import Tensor
+from ..autograd import grad_mode
+from .._ops import random as _random
+from .state import find_state
+
+log = logging.getLogger("torchlike.compile")
+
+_CONCRETE = (
+    "torchlike.compile could not compile {name}: {what} needs a concrete value while the step is being "
+    "compiled (Python control flow on a tensor's value, .item(), .tolist(), printing a tensor, ...). "
+    "Remove it from the step, or run this step eagerly: torchlike.compile({name}, fallback='eager').")
+
+
+class CompileError(RuntimeError):
+    pass
+
+
+class CompiledStep:
+    def __init__(self, fn, explain=False, fallback=None):
+        if fallback not in (None, "eager"):
+            raise ValueError("fallback must be None or 'eager'")
+        self.fn = fn
+        self.explain = explain
+        self.fallback = fallback
+        self.programs = {}
+        self.calls = 0
+        self.last_key = None
+        self.eager = False
+        self.__wrapped__ = fn
+        self.__name__ = getattr(fn, "__name__", "step")
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == 1 or self.eager:
+            return self.fn(*args, **kwargs)
+        state = find_state(self.fn, (), {})
+        inputs, rebuild = _flatten_args(args, kwargs)
+        arg_ids = {id(t) for t in inputs if isinstance(t, Tensor)}
+        tensors = [t for t in state.tensors if id(t) not in arg_ids]
+        state.tensors = tensors
+        key = (state.signature(), rebuild.signature, grad_mode.state.enabled)
+        program = self.programs.get(key)
+        if program is None:
+            self._report_recompile(key, state, rebuild)
+            program = self.programs[key] = _Program(self, state, rebuild)
+        try:
+            return program.run(state, inputs)
+        except CompileError:
+            if self.fallback == "eager":
+                self.eager = True
+                return self.fn(*args, **kwargs)
+            raise
+
+    def _report_recompile(self, key, state, rebuild):
+        if self.last_key is None:
+            why = "first compilation"
+        elif key[1] != self.last_key[1]:
+            why = f"argument shapes or dtypes changed: {self.last_key[1]} -> {key[1]}"
+        elif len(key[0][0]) != len(self.last_key[0][0]):
+            why = f"number of state tensors changed: {len(self.last_key[0][0])} -> {len(key[0][0])}"
+        elif key[0][0] != self.last_key[0][0]:
+            why = "a state tensor's shape, dtype, requires_grad or .grad presence changed"
+        elif key[0][1] != self.last_key[0][1]:
+            why = "an optimizer hyperparameter other than lr changed"
+        else:
+            why = "grad mode changed"
+        self.last_key = key
+        message = f"torchlike.compile: compiling {self.__name__} ({why})"
+        if self.explain:
+            print(message)
+        log.info(message)
+
+
+class _Args:
+    """How to rebuild ``(args, kwargs)`` from a flat list of leaves (Tensors become arrays)."""
+
+    def __init__(self, treedef, kinds):
+        self.treedef = treedef
+        self.kinds = kinds
+        self.signature = (treedef, kinds)
+
+
+def _flatten_args(args, kwargs):
+    leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=lambda x: isinstance(x, Tensor))
+    kinds = tuple((x._s[0].shape, x._s[0].dtype, x._rg) if isinstance(x, Tensor) else ("py", x) for x in leaves)
+    return leaves, _Args(treedef, kinds)
+
+
+class _Program:
+    def __init__(self, step, state, rebuild):
+        self.step = step
+        self.rebuild = rebuild
+        self.out_tree = None
+        self.jitted = jax.jit(self._pure, donate_argnums=())
+
+    def _pure(self, arrays, grads, lrs, counter, inputs):
+        """The step as a function of arrays; runs ``fn`` with tracers installed."""
+        state = self._state
+        saved = [(t, t._s[0], t._grad) for t in state.tensors]
+        saved_lrs = [g["lr"] for g in state.groups]
+        gen = _random.default_generator
+        saved_gen = gen._counter
+        try:
+            for t, a, g in zip(state.tensors, arrays, grads):
+                t._s[0] = a
+                # a fresh .grad Tensor for the trace, so the real one never holds a tracer
+                t._grad = None if g is None else Tensor._wrap(g)
+            for group, lr in zip(state.groups, lrs):
+                group["lr"] = lr
+            gen._traced = [counter, 0]
+            leaves = [Tensor._wrap(x[0]) if isinstance(x, tuple) else x for x in inputs]
+            for leaf, kind in zip(leaves, self.rebuild.kinds):
+                if isinstance(leaf, Tensor) and kind[2]:
+                    leaf._rg = True
+            args, kwargs = jax.tree_util.tree_unflatten(self.rebuild.treedef, leaves)
+            try:
+                result = self.step.fn(*args, **kwargs)
+            except jax.errors.ConcretizationTypeError as e:
+                raise CompileError(_CONCRETE.format(name=self.step.__name__, what=_culprit(e))) from e
+            except jax.errors.TracerBoolConversionError as e:
+                raise CompileError(_CONCRETE.format(name=self.step.__name__, what=_culprit(e))) from e
+            except jax.errors.TracerArrayConversionError as e:
+                raise CompileError(_CONCRETE.format(name=self.step.__name__, what=_culprit(e))) from e
+            except jax.errors.TracerIntegerConversionError as e:
+                raise CompileError(_CONCRETE.format(name=self.step.__name__, what=_culprit(e))) from e
+            self._check_no_new_state(state)
+            new_arrays = [t._s[0] for t in state.tensors]
+            new_grads = [None if t._grad is None else t._grad._s[0] for t in state.tensors]
+            self.draws = gen._traced[1]
+            out_leaves, self.out_tree = jax.tree_util.tree_flatten(result, is_leaf=lambda x: isinstance(x, Tensor))
+            self.out_leaves = [None if isinstance(x, Tensor) else x for x in out_leaves]
+            return new_arrays, new_grads, [x._s[0] for x in out_leaves if isinstance(x, Tensor)]
+        finally:
+            for t, arr, grad in saved:
+                t._s[0] = arr
+                t._grad = grad
+            for group, lr in zip(state.groups, saved_lrs):
+                group["lr"] = lr
+            gen._traced = None
+            gen._counter = saved_gen
+
+    def run(self, state, inputs):
+        self._state = state
+        arrays = [t._s[0] for t in state.tensors]
+        grads = [None if t._grad is None else t._grad._s[0] for t in state.tensors]
+        lrs = [_as_float(g["lr"]) for g in state.groups]  # Python floats: dynamic, no dispatch
+        gen = _random.default_generator
+        flat_inputs = [(x._s[0],) if isinstance(x, Tensor) else x for x in inputs]
+        new_arrays, new_grads, outs = self.jitted(arrays, grads, lrs, gen._counter, flat_inputs)
+        gen._counter += self.draws
+        for t, arr, g in zip(state.tensors, new_arrays, new_grads):
+            if arr is not t._s[0]:
+                t._s[0] = arr
+                t._v[0] += 1
+            if g is None:
+                t._grad = None
+            elif t._grad is None:
+                t._grad = Tensor._wrap(g)
+            else:
+                t._grad._s[0] = g
+        outs = iter(outs)
+        leaves = [Tensor._wrap(next(outs)) if x is None else x for x in self.out_leaves]
+        return jax.tree_util.tree_unflatten(self.out_tree, leaves)
+
+    def _check_no_new_state(self, state):
+        known = {id(t) for t in state.tensors}
+        for t in find_state(self.step.fn, (), {}).tensors:
+            if id(t) not in known and isinstance(t._s[0], jax.core.Tracer):
+                raise CompileError(
+                    f"torchlike.compile: {self.step.__name__} created new state while being compiled (a tensor "
+                    f"of shape {list(t.shape)} kept by a module or optimizer). Run the step once eagerly "
+                    f"before compiling it, or create that state outside the step.")
+
+
+def _as_float(x):
+    return float(x._s[0]) if isinstance(x, Tensor) else float(x)
+
+
+def _culprit(err):
+    import traceback
+    frames = traceback.extract_tb(err.__traceback__)
+    for frame in reversed(frames):
+        if "/torchlike/" in frame.filename and frame.name in ("item", "tolist", "__bool__", "__float__", "__int__",
+                                                                "__index__", "numpy", "__repr__", "__array__"):
+            return f"Tensor.{frame.name}()"
+    return "an operation"
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,
+            disable=False, explain=False, fallback=None):
+    """Compiles ``model`` (a training-step function, or any callable) into one XLA program per
+    input shapes/dtypes and state structure. ``explain=True`` prints why each compilation
+    happened (also logged to the ``torchlike.compile`` logger). ``fallback='eager'`` runs steps
+    that cannot be compiled eagerly instead of raising. ``backend``, ``mode`` and ``dynamic`` are
+    accepted for PyTorch compatibility and ignored."""
+    if model is None:
+        return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+                                 options=options, disable=disable, explain=explain, fallback=fallback)
+    if disable:
+        return model
+    return CompiledStep(model, explain=explain, fallback=fallback)

@@ -29,3 +29,4 @@ from ._functions import __all__ as _functions_all
 from . import optim as optim
 
 __version__ = "0.1.0"
+from .serialization import save as save, load as load

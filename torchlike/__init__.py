@@ -28,5 +28,9 @@ from ._functions import *  # noqa: F401,F403
 from ._functions import __all__ as _functions_all
 from . import optim as optim
 
+from . import func as func, viz as viz  # noqa: E402
+from .func import from_jax as from_jax  # noqa: E402
+from .utils.dlpack import from_dlpack as from_dlpack  # noqa: E402
+
 __version__ = "0.1.0"
 from .serialization import save as save, load as load

@@ -33,3 +33,5 @@ class detect_anomaly:
 
 class _Anomaly(detect_anomaly):
     pass
+from .gradcheck import gradcheck as gradcheck, gradgradcheck as gradgradcheck, GradcheckError as GradcheckError
+from .jax_check import check_against_jax as check_against_jax

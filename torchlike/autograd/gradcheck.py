@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor
+from .. import _tensor
 from .engine import grad as _grad
 
 
@@ -40,7 +40,7 @@ def _as_tuple(x):
 
 
 def _differentiable_outputs(x):
-    return tuple(o for o in _as_tuple(x) if isinstance(o, Tensor) and o.requires_grad)
+    return tuple(o for o in _as_tuple(x) if isinstance(o, _tensor.Tensor) and o.requires_grad)
 
 
 def _unsupported(**flags):
@@ -72,7 +72,7 @@ def _check(func, inputs, eps, atol, rtol, check_grad_dtypes, check_backward_ad):
     diff_idx = _check_inputs(inputs)
     out = func(*inputs)
     outputs = _differentiable_outputs(out)
-    all_out = tuple(o for o in _as_tuple(out) if isinstance(o, Tensor))
+    all_out = tuple(o for o in _as_tuple(out) if isinstance(o, _tensor.Tensor))
     numerical = _numerical_jacobian(func, inputs, diff_idx, eps)  # [input][output]
     if not outputs:
         for per_input in numerical:
@@ -98,7 +98,7 @@ def _check(func, inputs, eps, atol, rtol, check_grad_dtypes, check_backward_ad):
 def _check_inputs(inputs):
     diff_idx = []
     for idx, inp in enumerate(inputs):
-        if isinstance(inp, Tensor) and inp.requires_grad:
+        if isinstance(inp, _tensor.Tensor) and inp.requires_grad:
             if inp.dtype.is_complex:
                 raise NotImplementedError("torch.autograd.gradcheck with complex inputs is not supported by "
                                           "torchlike yet.")
@@ -128,10 +128,10 @@ def _numerical_jacobian(func, inputs, diff_idx, eps):
 
 
 def _outputs(func, inputs, j, array, original):
-    t = Tensor._wrap(array)
+    t = _tensor.Tensor._wrap(array)
     t._rg = original._rg
     args = inputs[:j] + (t,) + inputs[j + 1:]
-    return [np.asarray(o._s[0]).reshape(-1) for o in _as_tuple(func(*args)) if isinstance(o, Tensor)]
+    return [np.asarray(o._s[0]).reshape(-1) for o in _as_tuple(func(*args)) if isinstance(o, _tensor.Tensor)]
 
 
 def _analytical_jacobian(output, diff_inputs, check_grad_dtypes):
@@ -140,7 +140,7 @@ def _analytical_jacobian(output, diff_inputs, check_grad_dtypes):
     flat_shape = output._s[0].shape
     for k in range(n_out):
         one_hot = jnp.zeros(output._s[0].size, output._s[0].dtype).at[k].set(1).reshape(flat_shape)
-        grads = _grad(output, diff_inputs, Tensor._wrap(one_hot), retain_graph=True, allow_unused=True)
+        grads = _grad(output, diff_inputs, _tensor.Tensor._wrap(one_hot), retain_graph=True, allow_unused=True)
         for jac, g, inp in zip(jacs, grads, diff_inputs):
             if g is None:
                 continue
@@ -153,7 +153,7 @@ def _analytical_jacobian(output, diff_inputs, check_grad_dtypes):
 
 
 def _check_mul_by_grad_output(outputs, diff_inputs):
-    zeros = [Tensor._wrap(jnp.zeros_like(o._s[0])) for o in outputs]
+    zeros = [_tensor.Tensor._wrap(jnp.zeros_like(o._s[0])) for o in outputs]
     grads = _grad(outputs, diff_inputs, zeros, allow_unused=True)
     for g in grads:
         if g is not None and np.any(np.asarray(g._s[0]) != 0):
@@ -161,7 +161,7 @@ def _check_mul_by_grad_output(outputs, diff_inputs):
 
 
 def _show(jac):
-    return repr(Tensor._wrap(jnp.asarray(jac)))
+    return repr(_tensor.Tensor._wrap(jnp.asarray(jac)))
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
@@ -187,7 +187,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     else:
         grad_outputs = _as_tuple(grad_outputs)
     n = len(grad_outputs)
-    diff_in = {i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad}
+    diff_in = {i for i, x in enumerate(inputs) if isinstance(x, _tensor.Tensor) and x.requires_grad}
     diff_go = {i for i, x in enumerate(grad_outputs) if x.requires_grad}
 
     def new_func(*args):

@@ -52,7 +52,9 @@ def compute_dtype(spec, args):
     return out
 
 
-def _make_pure(spec, statics, compute):
+def _make_pure(spec, statics, compute, consts):
+    """The op's forward as a function of its tensor arguments: casts to the compute dtype and
+    puts back the Python scalars that were compiled in as constants."""
     fn = spec.fn
     cast_to = compute.np if compute is not None else None
     seq = spec.seq
@@ -66,6 +68,8 @@ def _make_pure(spec, statics, compute):
         return jnp.asarray(x, cast_to)
 
     def pure(*xs):
+        if consts:
+            xs = [consts.get(i, x) for i, x in enumerate(xs)]
         if cast_to is not None:
             if which is None:
                 xs = [cast(x) for x in xs]
@@ -75,13 +79,39 @@ def _make_pure(spec, statics, compute):
     return pure
 
 
+# Python scalars (``x * 2``, ``alpha=1``, an exponent) are compiled in as constants: passing one
+# as an argument costs a host-to-device transfer per call. A scalar position that has seen
+# _MAX_CONSTANTS different values (``x * i`` in a loop) becomes a dynamic argument instead.
+_MAX_CONSTANTS = 8
+_constants_seen = {}
+_dynamic_positions = set()
+
+
+def _constant(spec, i, a):
+    key = (spec, i)
+    if key in _dynamic_positions or a != a:  # NaN never equals a cached key
+        return False
+    seen = _constants_seen.get(key)
+    if seen is None:
+        seen = _constants_seen[key] = set()
+    item = (type(a), a)
+    if item not in seen:
+        if len(seen) >= _MAX_CONSTANTS:
+            _dynamic_positions.add(key)
+            return False
+        seen.add(item)
+    return True
+
+
 def forward(spec, statics, args):
-    """Runs the op; returns (fkey, raw output(s)). ``fkey`` names the compiled forward: the op,
-    its statics, and each argument's dtype or Python type (jax.jit then caches per shape)."""
+    """Runs the op; returns (fkey, raw output(s), arguments as passed). ``fkey`` names the
+    compiled forward: the op, its statics, each tensor's dtype and each scalar's type or value
+    (jax.jit then caches per shape)."""
     xs, sig = [], []
     first = None
     mixed = False
-    for a in args:
+    consts = None
+    for i, a in enumerate(args):
         if isinstance(a, Tensor):
             arr = a._s[0]
             dt = arr.dtype
@@ -91,36 +121,52 @@ def forward(spec, statics, args):
                 mixed = True
             xs.append(arr)
             sig.append(dt)
+        elif a is None:
+            xs.append(None)
+            sig.append(None)
+        elif _constant(spec, i, a):
+            xs.append(None)
+            sig.append((type(a), a))
+            if consts is None:
+                consts = {}
+            consts[i] = a
         else:
             xs.append(a)
-            sig.append(None if a is None else type(a))
+            sig.append(type(a))
     if mixed:  # torch's promotion also reads which tensors are 0-dim
         sig = [(s, x.ndim == 0) if isinstance(a, Tensor) else s for s, x, a in zip(sig, xs, args)]
     fkey = (spec, statics, tuple(sig))
     entry = _pure.get(fkey)
     if entry is None:
         compute = compute_dtype(spec, args) if spec.promote else None
-        pure = _make_pure(spec, statics, compute)
+        pure = _make_pure(spec, statics, compute, consts)
         entry = _pure[fkey] = (pure, jax.jit(pure))
-    return fkey, entry[1](*xs)
+    try:
+        return fkey, entry[1](*xs), xs
+    except ValueError as e:  # no per-op device check: JAX refuses arrays committed to different devices
+        if "incompatible devices" not in str(e):
+            raise
+        from .._device import reconcile_devices
+        reconcile_devices(args, e)  # raises PyTorch's error, or moves one-device arrays onto a mesh
+        return forward(spec, statics, args)
 
 
 def apply(spec, args, statics=()):
     """Calls op ``spec`` on ``args`` (Tensors, Python scalars or None, in the op's tensor-
     parameter order) with hashable ``statics``; returns Tensor(s) with the node recorded."""
     try:
-        fkey, out = forward(spec, statics, args)
+        fkey, out, xs = forward(spec, statics, args)
     except TypeError as e:
         if "unhashable" not in str(e):
             raise
         statics = _freeze(statics)
-        fkey, out = forward(spec, statics, args)
+        fkey, out, xs = forward(spec, statics, args)
     multi = type(out) is tuple or type(out) is list
     wrap = Tensor._wrap
     if _state.enabled and spec.grad_name is not None:
         for a in args:
             if isinstance(a, Tensor) and a._rg:
-                node = _record(spec, fkey, args, statics, out if multi else (out,))
+                node = _record(spec, fkey, args, xs, statics, out if multi else (out,))
                 if not multi:
                     res = wrap(out, node, 0) if node.out_avals[0][2] else wrap(out)
                     if spec.saves_out:
@@ -133,7 +179,7 @@ def apply(spec, args, statics=()):
     return tuple(wrap(o) for o in out) if multi else wrap(out)
 
 
-def _record(spec, fkey, args, statics, outs):
+def _record(spec, fkey, args, xs, statics, outs):
     name = spec.grad_name if type(spec.grad_name) is str else spec.grad_name(args, statics)
     cls = _node_classes.get(name)
     node = (cls or node_class(name))()
@@ -148,7 +194,7 @@ def _record(spec, fkey, args, statics, outs):
         else:
             edges.append(None)
         if not is_t:
-            saved.append(a)
+            saved.append(xs[i])  # None where the scalar is compiled in
             avals.append(None)
         elif saves is None or i in saves or not _is_diff(a._s[0].dtype):
             # integer and bool inputs (indices, masks) are always read by the VJP

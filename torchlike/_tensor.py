@@ -201,7 +201,10 @@ class Tensor:
     __str__ = __repr__
 
     def __reduce_ex__(self, proto):
-        return (_rebuild, (np.asarray(self._s[0]), self._rg, type(self)))
+        # Tensor's __module__ says "torch" (as PyTorch's repr does), so pickle gets the class
+        # only for subclasses, which live under their own module names
+        cls = type(self)
+        return (_rebuild, (np.asarray(self._s[0]), self._rg, None if cls is Tensor else cls))
 
     def __deepcopy__(self, memo):
         if self._node is not None:

@@ -36,7 +36,7 @@ def table(title, rows, baseline_names):
     """rows: list of (name, microseconds). Prints medians and ratios against each baseline."""
     print(f"\n{title}")
     base = dict(rows)
-    header = f"{'':28s}{'median µs':>12s}" + "".join(f"{'/ ' + b:>18s}" for b in baseline_names)
+    header = f"{'':28s}{'median':>12s}" + "".join(f"{'/ ' + b:>18s}" for b in baseline_names)
     print(header)
     for name, us in rows:
         ratios = "".join(f"{us / base[b]:>18.2f}" if b in base else f"{'-':>18s}" for b in baseline_names)

@@ -1,0 +1,112 @@
+"""resnet18 training step (SGD momentum 0.9, lr 1e-2, loss = (pred - labels).sum()) at
+1x3x64x64 and 8x3x64x64: torchlike eager, torchlike compiled, PyTorch eager and pure JAX jit
+(NCHW and NHWC), in one process; prints medians, ratios, first-step latency and peak memory.
+Run: python benchmarks/resnet_step.py [--batches 1 8] [--repeat N]"""
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+sys.path.insert(0, os.path.dirname(__file__))
+
+import numpy as np  # noqa: E402
+
+from common import machine, median_us, table  # noqa: E402
+
+
+def _data(batch):
+    rng = np.random.default_rng(0)
+    return (rng.random((batch, 3, 64, 64)).astype(np.float32), rng.random((batch, 1000)).astype(np.float32))
+
+
+def make_torchlike_eager(batch, compiled=False):
+    import torchlike as torch
+    from torchlike.vision.models import resnet18
+    torch.manual_seed(0)
+    model = resnet18()
+    optim = torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+    x, labels = (torch.tensor(a) for a in _data(batch))
+
+    def step(data, labels):
+        optim.zero_grad()
+        loss = (model(data) - labels).sum()
+        loss.backward()
+        optim.step()
+        return loss
+    run = torch.compile(step) if compiled else step
+    return lambda: run(x, labels)
+
+
+def make_torch_eager(batch):
+    import torch
+    from resnet_refs import torch_resnet18
+    torch.manual_seed(0)
+    model = torch_resnet18()
+    optim = torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+    x, labels = (torch.from_numpy(a) for a in _data(batch))
+
+    def step():
+        optim.zero_grad()
+        loss = (model(x) - labels).sum()
+        loss.backward()
+        optim.step()
+        return loss
+    return step
+
+
+def make_jax(batch, layout):
+    from resnet_refs import jax_resnet18_step
+    step, state, x, labels = jax_resnet18_step(batch, layout)
+    holder = {"s": state}
+
+    def run():
+        holder["s"], loss = step(holder["s"], x, labels)
+        return loss
+    return run
+
+
+def _sync(out):
+    import jax
+    arr = getattr(out, "_s", None)
+    jax.block_until_ready(arr[0] if arr is not None else out)
+
+
+def _first(make):
+    t0 = time.perf_counter()
+    step = make()
+    _sync(step())
+    _sync(step())  # a compiled step compiles on its second call
+    return (time.perf_counter() - t0) * 1e3, step
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    import jax
+    print(f"machine: {machine()}; jax {jax.__version__}; devices {jax.devices()}")
+    for batch in args.batches:
+        makers = [("torchlike eager", lambda: make_torchlike_eager(batch)),
+                  ("torchlike compiled", lambda: make_torchlike_eager(batch, compiled=True)),
+                  ("pure JAX jit NCHW", lambda: make_jax(batch, "NCHW")),
+                  ("pure JAX jit NHWC", lambda: make_jax(batch, "NHWC"))]
+        try:
+            import torch
+            torch.set_num_threads(os.cpu_count())
+            makers.insert(2, ("PyTorch eager", lambda: make_torch_eager(batch)))
+        except ImportError:
+            pass
+        rows, firsts = [], []
+        for name, make in makers:
+            first_ms, step = _first(make)
+            firsts.append((name, first_ms))
+            rows.append((name, median_us(step, warmup=1, repeat=args.repeat, number=2, sync=_sync) / 1e3))
+        table(f"resnet18 step, batch {batch}x3x64x64 (median ms)", rows,
+              ["PyTorch eager", "pure JAX jit NCHW", "pure JAX jit NHWC"])
+        print("first two steps, compilation included (ms): " + ", ".join(f"{n} {v:.0f}" for n, v in firsts))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""Linear maps and convolutions: ``linear``, ``bilinear``, ``convolution`` and its 1-D/2-D
+(transposed) forms.
+
+``linear`` is composed from ``addmm``/``mm`` and views exactly as PyTorch composes it, so the
+recorded graph is PyTorch's (``AddmmBackward0`` over ``TBackward0`` for a 2-D input).
+Convolutions keep PyTorch's NCHW/OIHW layout at the API and run as one
+``jax.lax.conv_general_dilated`` (``ConvolutionBackward0``); XLA picks the physical layout.
+"""
+import jax
+import jax.numpy as jnp
+
+from .._tensor import Tensor
+from .._dtype import _BY_NP
+from ..autograd.record import apply
+from .registry import op, REGISTRY
+from . import linalg as _linalg, shape as _shape
+
+
+def _legacy(np_dtype):
+    from .._tensor import _legacy_name
+    return _legacy_name(_BY_NP[np_dtype])
+
+
+# -- linear ----------------------------------------------------------------------------------------
+def linear(input, weight, bias=None):
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_c_name(input)} != "
+                           f"{_c_name(weight)}")
+    if weight.dim() == 2 and input.dim() >= 1 and input.shape[-1] != weight.shape[1]:
+        rows = input.numel() // input.shape[-1] if input.dim() > 1 else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
+                           f"{weight.shape[1]}x{weight.shape[0]})")
+    wt = weight.t()
+    if input.dim() == 2 and bias is not None:
+        return _linalg.addmm(bias, input, wt)
+    if bias is not None:
+        flat = input.reshape(-1, input.shape[-1])
+        out = _linalg.addmm(bias, flat, wt)
+        return out.view(*input.shape[:-1], out.shape[-1])
+    if input.dim() == 1:
+        return apply(REGISTRY["_squeeze_"], (_linalg.mm(input.unsqueeze(0), wt),), (0,))
+    if input.dim() == 2:
+        return _linalg.mm(input, wt)
+    flat = input.reshape(-1, input.shape[-1])
+    out = _linalg.mm(flat, wt)
+    return apply(REGISTRY["_unsafe_view"], (out,), (tuple(input.shape[:-1]) + (out.shape[-1],),))
+
+
+def _c_name(t):
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}.get(
+        t.dtype.name, t.dtype.name)
+
+
+@op("UnsafeViewBackward0", promote=None, saves=(), method=False, out=False)
+def _unsafe_view(input, shape):
+    return input.reshape(shape)
+
+
+@op("SqueezeBackward4", promote=None, saves=(), method=False, out=False)
+def _squeeze_(input, dim):
+    """PyTorch squeezes the product in place (``squeeze_``), hence this grad_fn name."""
+    return jnp.squeeze(input, dim)
+
+
+@op("TrilinearBackward0", nt=3, method=False, out=False)
+def _bilinear_core(input1, input2, weight):
+    return jnp.einsum("bi,oij,bj->bo", input1, weight, input2)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    if input1.dim() != input2.dim():
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}")
+    lead = tuple(input1.shape[:-1])
+    x1 = input1.reshape(-1, input1.shape[-1])
+    x2 = input2.reshape(-1, input2.shape[-1])
+    out = apply(REGISTRY["_bilinear_core"], (x1, x2, weight), ())
+    out = out.view(*lead, weight.shape[0])
+    return out + bias if bias is not None else out
+
+
+# -- convolution -----------------------------------------------------------------------------------
+def _tuple(v, n):
+    if isinstance(v, (list, tuple)):
+        return tuple(int(x) for x in v) if len(v) != 1 else (int(v[0]),) * n
+    return (int(v),) * n
+
+
+def _dims(n):
+    sp = "DHW"[3 - n:]
+    return ("NC" + sp, "OI" + sp, "NC" + sp)
+
+
+@op("ConvolutionBackward0", nt=3, method=False, out=False, promote=None)
+def _convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
+    n = input.ndim - 2
+    if not transposed:
+        out = jax.lax.conv_general_dilated(
+            input, weight, window_strides=stride, padding=[(p, p) for p in padding], rhs_dilation=dilation,
+            dimension_numbers=_dims(n), feature_group_count=groups)
+    else:
+        # weight is (in, out/groups, *k): regroup to (out, in/groups, *k), flip the window, and run
+        # the forward convolution of the input dilated by the stride.
+        cin, cout_g, *k = weight.shape
+        w = weight.reshape((groups, cin // groups, cout_g, *k))
+        w = jnp.swapaxes(w, 1, 2).reshape((groups * cout_g, cin // groups, *k))
+        w = jnp.flip(w, axis=tuple(range(2, 2 + n)))
+        pads = [(d * (kk - 1) - p, d * (kk - 1) - p + op_) for kk, d, p, op_ in
+                zip(k, dilation, padding, output_padding)]
+        out = jax.lax.conv_general_dilated(
+            input, w, window_strides=(1,) * n, padding=pads, lhs_dilation=stride, rhs_dilation=dilation,
+            dimension_numbers=_dims(n), feature_group_count=groups)
+    if bias is not None:
+        out = out + bias.reshape((1, -1) + (1,) * n)
+    return out
+
+
+def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
+    n = weight.dim() - 2
+    stride, dilation = _tuple(stride, n), _tuple(dilation, n)
+    output_padding, padding = _tuple(output_padding, n), _tuple(padding, n)
+    _check_conv(input, weight, bias, padding, dilation, transposed, groups, n)
+    return apply(REGISTRY["_convolution"], (input, weight, bias),
+                 (stride, padding, dilation, bool(transposed), output_padding, int(groups)))
+
+
+def _string_padding(padding, weight, stride, dilation, n):
+    if padding == "valid":
+        return (0,) * n
+    if padding != "same":
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    if any(s != 1 for s in stride):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    total = [d * (k - 1) for d, k in zip(dilation, weight.shape[2:])]
+    if any(t % 2 for t in total):
+        return tuple((t // 2, t - t // 2) for t in total)
+    return tuple(t // 2 for t in total)
+
+
+def _check_conv(input, weight, bias, padding, dilation, transposed, groups, n):
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"expected scalar type {_legacy(input._s[0].dtype)} but found "
+                           f"{_legacy(weight._s[0].dtype)}")
+    cin = input.shape[1]
+    if not transposed:
+        if cin != weight.shape[1] * groups:
+            raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
+                               f"input{list(input.shape)} to have {weight.shape[1] * groups} channels, but "
+                               f"got {cin} channels instead")
+        padded = [s + 2 * p for s, p in zip(input.shape[2:], padding)]
+        eff = [d * (k - 1) + 1 for d, k in zip(dilation, weight.shape[2:])]
+        if any(p < e for p, e in zip(padded, eff)):
+            raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+                               f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be greater "
+                               "than actual input size")
+    elif cin != weight.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
+                           f"{list(input.shape)} to have {weight.shape[0]} channels, but got {cin} channels "
+                           "instead")
+
+
+def _conv_nd(n, name, transposed):
+    def conv(input, weight, bias=None, stride=1, padding=0, *rest):
+        if transposed:
+            output_padding, groups, dilation = (list(rest) + [0, 1, 1][len(rest):])[:3]
+        else:
+            dilation, groups = (list(rest) + [1, 1][len(rest):])[:2]
+            output_padding = 0
+        if input.dim() not in (n + 1, n + 2):
+            kind = {1: "2D (unbatched) or 3D (batched)", 2: "3D (unbatched) or 4D (batched)",
+                    3: "4D (unbatched) or 5D (batched)"}[n]
+            raise RuntimeError(f"Expected {kind} input to {name}, but got input of size: {list(input.shape)}")
+        batched = input.dim() == n + 2
+        x = input if batched else input.unsqueeze(0)
+        if isinstance(padding, str):
+            padding = _string_padding(padding, weight, _tuple(stride, n), _tuple(dilation, n), n)
+            if any(isinstance(p, tuple) for p in padding):
+                x = _pad_same(x, padding)
+                padding = 0
+        out = convolution(x, weight, bias, stride, padding, dilation, transposed, output_padding, groups)
+        return out if batched else out.squeeze(0)
+    conv.__name__ = conv.__qualname__ = name
+    return conv
+
+
+def _pad_same(x, padding):
+    from .nn_pad import constant_pad_nd
+    flat = []
+    for left, right in reversed(padding):
+        flat += [left, right]
+    return constant_pad_nd(x, flat, 0)
+
+
+def _positional(fn, names):
+    import inspect
+    params = [inspect.Parameter("input", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+              inspect.Parameter("weight", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+              inspect.Parameter("bias", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)]
+    params += [inspect.Parameter(k, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d) for k, d in names]
+    sig = inspect.Signature(params)
+
+    def public(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return fn(*bound.args)
+    public.__signature__ = sig
+    public.__name__ = public.__qualname__ = fn.__name__
+    return public
+
+
+_CONV = [("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1)]
+_CONV_T = [("stride", 1), ("padding", 0), ("output_padding", 0), ("groups", 1), ("dilation", 1)]
+conv1d = _positional(_conv_nd(1, "conv1d", False), _CONV)
+conv2d = _positional(_conv_nd(2, "conv2d", False), _CONV)
+conv3d = _positional(_conv_nd(3, "conv3d", False), _CONV)
+conv_transpose1d = _positional(_conv_nd(1, "conv_transpose1d", True), _CONV_T)
+conv_transpose2d = _positional(_conv_nd(2, "conv_transpose2d", True), _CONV_T)
+conv_transpose3d = _positional(_conv_nd(3, "conv_transpose3d", True), _CONV_T)
+
+TORCH_API = {"conv1d": conv1d, "conv2d": conv2d, "conv3d": conv3d, "conv_transpose1d": conv_transpose1d,
+             "conv_transpose2d": conv_transpose2d, "conv_transpose3d": conv_transpose3d,
+             "convolution": convolution, "bilinear": bilinear}

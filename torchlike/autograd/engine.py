@@ -138,64 +138,55 @@ def _edge_of(t):
     return (t._node, t._out_nr) if t._node is not None else (t._accumulator(), 0)
 
 
-class _Plan:
-    """The reachable nodes in execution order and where each gradient goes.
+class _Everything:
+    def __contains__(self, item):
+        return True
 
-    ``order``: nodes whose VJP must run; ``leaves``: AccumulateGrad nodes gradients reach;
-    ``captures``: (node, output) pairs whose incoming gradient is wanted (retain_grad, or a
-    non-leaf ``inputs`` entry)."""
+
+_EVERYTHING = _Everything()
+
+
+class _Plan:
+    """The reachable nodes in execution order (``order``: each node after every node that
+    feeds it gradient), and which of them must run (``needed``: all of them for a plain
+    backward; for ``inputs=`` or ``autograd.grad`` only those on a path to a wanted gradient)."""
 
     def __init__(self, roots, inputs):
-        root_nodes = [e[0] for e in roots if isinstance(e[0], Node)]
-        deps, seen, stack = {}, set(), list(root_nodes)
-        nodes = []
+        post, visited = [], set()
+        stack = [(e[0], False) for e in roots if type(e[0]) is not AccumulateGrad]
         while stack:
-            n = stack.pop()
-            if id(n) in seen:
+            n, expanded = stack.pop()
+            if expanded:
+                post.append(n)
                 continue
-            seen.add(id(n))
-            nodes.append(n)
+            if n in visited:
+                continue
+            visited.add(n)
+            stack.append((n, True))
             for e in n.edges:
-                if e is not None and isinstance(e[0], Node):
-                    deps[id(e[0])] = deps.get(id(e[0]), 0) + 1
-                    if id(e[0]) not in seen:
-                        stack.append(e[0])
-        ready = [n for n in root_nodes if deps.get(id(n), 0) == 0]
-        order, queued = [], set()
-        for n in ready:
-            queued.add(id(n))
-        ready = list({id(n): n for n in ready}.values())
-        while ready:
-            n = ready.pop()
-            order.append(n)
-            for e in n.edges:
-                if e is not None and isinstance(e[0], Node):
-                    k = id(e[0])
-                    deps[k] -= 1
-                    if deps[k] == 0:
-                        ready.append(e[0])
-        # Which nodes lead to a wanted gradient (everything, for a plain backward).
+                if e is not None and type(e[0]) is not AccumulateGrad and e[0] not in visited:
+                    stack.append((e[0], False))
+        post.reverse()  # reverse postorder of a DAG is a topological order
+        self.order = post
         if inputs is None:
-            wanted_leaves = None
-            wanted_caps = set()
-        else:
-            wanted_leaves = {id(e[0]) for e in inputs if isinstance(e[0], AccumulateGrad)}
-            wanted_caps = {(id(e[0]), e[1]) for e in inputs if isinstance(e[0], Node)}
+            self.wanted_leaves = None
+            self.wanted_caps = ()
+            self.needed = _EVERYTHING
+            return
+        self.wanted_leaves = {e[0] for e in inputs if type(e[0]) is AccumulateGrad}
+        self.wanted_caps = {(e[0], e[1]) for e in inputs if type(e[0]) is not AccumulateGrad}
         needed = set()
-        for n in reversed(order):
+        for n in reversed(post):
             for e in n.edges:
                 if e is None:
                     continue
                 tgt = e[0]
-                if isinstance(tgt, AccumulateGrad):
-                    if wanted_leaves is None or id(tgt) in wanted_leaves:
-                        needed.add(id(n))
-                elif id(tgt) in needed or (id(tgt), e[1]) in wanted_caps:
-                    needed.add(id(n))
-        self.order = order
+                if type(tgt) is AccumulateGrad:
+                    if tgt in self.wanted_leaves:
+                        needed.add(n)
+                elif tgt in needed or (tgt, e[1]) in self.wanted_caps:
+                    needed.add(n)
         self.needed = needed
-        self.wanted_leaves = wanted_leaves
-        self.wanted_caps = wanted_caps
 
 
 def _check_saved(node):
@@ -229,7 +220,7 @@ def _run(roots, seeds, retain_graph, create_graph, inputs, accumulate):
     input_edges = None if inputs is None else [_edge_of(t) for t in inputs]
     plan = _Plan(root_edges, input_edges)
     for n in plan.order:
-        if id(n) in plan.needed:
+        if n in plan.needed:
             _check_saved(n)
     stepwise = create_graph or any(
         n.pre_hooks or n.hooks or n.key is None for n in plan.order) or _leaf_hooks(plan, root_edges)
@@ -239,7 +230,7 @@ def _run(roots, seeds, retain_graph, create_graph, inputs, accumulate):
         got = _run_fused(plan, root_edges, seeds, input_edges, accumulate)
     if not retain_graph:
         for n in plan.order:
-            if id(n) in plan.needed and n.checks:
+            if n in plan.needed and n.checks:
                 n.saved = None
                 n._released = True
     return got
@@ -263,42 +254,49 @@ def _zeros_ct(node, o):
 
 
 class _Layout:
-    """Integer addressing of a plan for the fused program: slot per (node, output), per leaf."""
+    """Integer addressing of a plan for the fused program: a slot per (node, output) and per
+    leaf, so the program's structure can be a hashable cache key."""
 
     def __init__(self, plan, root_edges, input_edges, accumulate):
-        self.index = {id(n): k for k, n in enumerate(plan.order)}
+        self.index = index = {n: k for k, n in enumerate(plan.order)}
         self.leaves, self.leaf_index = [], {}
-        self.steps = []
+        wanted = plan.wanted_leaves
+        steps = []
+        needed = plan.needed
         for k, n in enumerate(plan.order):
-            if id(n) not in plan.needed:
+            if n not in needed:
                 continue
             targets = []
-            for i, e in enumerate(n.edges):
+            for e in n.edges:
                 if e is None:
                     continue
-                targets.append(self._target(e, plan))
-            self.steps.append((k, tuple(targets)))
-        self.roots = tuple(self._target(e, plan, root=True) for e in root_edges)
-        self.captures = []
-        if input_edges is not None:
-            for e in input_edges:
-                self.captures.append(self._target(e, plan, root=True))
+                tgt = e[0]
+                if type(tgt) is AccumulateGrad:
+                    targets.append(None if wanted is not None and tgt not in wanted else self._leaf(tgt))
+                else:
+                    k2 = index.get(tgt)
+                    targets.append(None if k2 is None else ("n", k2, e[1]))
+            steps.append((k, tuple(targets)))
+        self.steps = steps
+        self.roots = tuple(self._target(e) for e in root_edges)
+        self.captures = [] if input_edges is None else [self._target(e) for e in input_edges]
         for n in plan.order:
             if n.retained:
                 for o in n.retained:
-                    self.captures.append(("n", self.index[id(n)], o))
+                    self.captures.append(("n", index[n], o))
 
-    def _target(self, e, plan, root=False):
+    def _leaf(self, acc):
+        j = self.leaf_index.get(acc)
+        if j is None:
+            j = self.leaf_index[acc] = len(self.leaves)
+            self.leaves.append(acc)
+        return ("l", j)
+
+    def _target(self, e):
         tgt, nr = e
-        if isinstance(tgt, AccumulateGrad):
-            if not root and plan.wanted_leaves is not None and id(tgt) not in plan.wanted_leaves:
-                return None
-            j = self.leaf_index.get(id(tgt))
-            if j is None:
-                j = self.leaf_index[id(tgt)] = len(self.leaves)
-                self.leaves.append(tgt)
-            return ("l", j)
-        k = self.index.get(id(tgt))
+        if type(tgt) is AccumulateGrad:
+            return self._leaf(tgt)
+        k = self.index.get(tgt)
         return None if k is None else ("n", k, nr)
 
 
@@ -457,7 +455,7 @@ def _run_stepwise(plan, root_edges, seeds, create_graph, input_edges, accumulate
                 if (n, o) in want_keys:
                     wanted[(n, o)] = ct
                 cts.append(ct)
-            if id(n) not in plan.needed:
+            if n not in plan.needed:
                 continue
             if n.pre_hooks:
                 for nr, hook in list(n.pre_hooks.values()):
@@ -476,7 +474,7 @@ def _run_stepwise(plan, root_edges, seeds, create_graph, input_edges, accumulate
                     continue
                 tgt = e[0]
                 if isinstance(tgt, AccumulateGrad) and plan.wanted_leaves is not None \
-                        and id(tgt) not in plan.wanted_leaves:
+                        and tgt not in plan.wanted_leaves:
                     continue
                 _add(buf, (tgt, e[1]), g)
         # Leaves: hooks, then accumulation (or capture, for autograd.grad / inputs=).

@@ -9,11 +9,10 @@ Convolutions keep PyTorch's NCHW/OIHW layout at the API and run as one
 import jax
 import jax.numpy as jnp
 
-from .._tensor import Tensor
 from .._dtype import _BY_NP
 from ..autograd.record import apply
 from .registry import op, REGISTRY
-from . import linalg as _linalg, shape as _shape
+from . import linalg as _linalg
 
 
 def _legacy(np_dtype):

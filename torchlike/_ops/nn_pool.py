@@ -9,7 +9,6 @@ The 1-D forms are the 2-D ops between ``unsqueeze``/``squeeze``, as in PyTorch.
 import numpy as np
 import jax.numpy as jnp
 
-from .._tensor import Tensor
 from ..autograd.record import apply
 from .registry import op, REGISTRY
 from .returns import return_type

@@ -43,6 +43,15 @@ def _dotted(node):
     return None
 
 
+def _as_torch(module):
+    """examples/ import torchlike under torch's names: ``torchlike.nn`` counts as ``torch.nn``."""
+    if module == "torchlike.vision" or module.startswith("torchlike.vision."):
+        return "torchvision" + module[len("torchlike.vision"):]
+    if module == "torchlike" or module.startswith("torchlike."):
+        return "torch" + module[len("torchlike"):]
+    return module
+
+
 def scan(path):
     """(torch module, name) pairs and Tensor attribute names a file uses, by static analysis:
     module aliases come from its import statements; any other ``obj.attr`` whose attr is a
@@ -54,16 +63,17 @@ def scan(path):
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.asname:
-                    aliases[a.asname] = a.name
+                    aliases[a.asname] = _as_torch(a.name)
                 else:
-                    aliases[a.name.split(".")[0]] = a.name.split(".")[0]
+                    aliases[a.name.split(".")[0]] = _as_torch(a.name.split(".")[0])
         elif isinstance(node, ast.ImportFrom) and node.module:
+            module = _as_torch(node.module)
             for a in node.names:
-                full = f"{node.module}.{a.name}"
+                full = f"{module}.{a.name}"
                 if names.is_torch_module(full):
                     aliases[a.asname or a.name] = full
-                elif node.module in TABLED:
-                    used.add((node.module, a.name))
+                elif module in TABLED and a.name in (names.names_of(module) or ()):
+                    used.add((module, a.name))
     for node in ast.walk(tree):
         if not isinstance(node, ast.Attribute):
             continue

@@ -1,4 +1,4 @@
-# ADAPTED, not verbatim: the tutorial's MLP blocks as a working port (see compat/README.md):
+# ADAPTED, not verbatim: the tutorial's MLP blocks as a working port (see compat/REPORT.md):
 # l.backward(retain_graph=True) so the autograd.grad calls after it can run, and its
 # y_grad typo read as y1_grad. Everything else, REPL lines printed, is the tutorial's.
 import torch

@@ -86,3 +86,14 @@ def test_check_against_jax():
     np.testing.assert_allclose(np.asarray(result.jax_grads[1]), tb.grad.numpy(), rtol=1e-10)
     partial = check_against_jax(fn, a, torchlike.tensor(W))
     assert partial[1] is None and "input 1: not differentiated" in str(partial)
+
+
+def test_jax_crosscheck_example():
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    p = subprocess.run([sys.executable, os.path.join(root, "examples", "jax_crosscheck.py")], capture_output=True,
+                       text=True, env=dict(os.environ, JAX_PLATFORMS="cpu"), timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr[-2000:]
+    assert "mlp      w1" in p.stdout and p.stdout.rstrip().endswith("OK")

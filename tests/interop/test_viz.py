@@ -107,3 +107,15 @@ def test_render_calls_dot(tmp_path, monkeypatch):
     assert out == str(tmp_path / "g.gv.png")
     assert (tmp_path / "g.gv").read_text().startswith("digraph {")
     assert (tmp_path / "g.gv.png").read_text().strip() == "-Tpng"
+
+
+@pytest.mark.parametrize("example", ["dag_q.py", "dag_mlp.py"])
+def test_dag_examples_print_dot(example):
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    p = subprocess.run([sys.executable, os.path.join(root, "examples", example)], capture_output=True, text=True,
+                       env=dict(os.environ, JAX_PLATFORMS="cpu"), timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("digraph {") and "fillcolor=lightblue" in p.stdout
+    assert "AccumulateGrad" in p.stdout and "darkolivegreen1" in p.stdout

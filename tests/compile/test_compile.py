@@ -126,3 +126,33 @@ def test_fallback_eager_runs_the_step():
     for _ in range(3):
         compiled()
     np.testing.assert_allclose(np.asarray(w.grad), [6.0, 6.0, 6.0])
+
+
+def test_compiled_module_is_one_node_with_eager_gradients_and_buffers():
+    from torchlike import nn
+
+    def make():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
+                             nn.Dropout(0.5), nn.Linear(4 * 8 * 8, 2))
+    x = torch.rand(2, 3, 8, 8)
+    eager, inner = make(), make()
+    compiled = torch.compile(inner)
+    for _ in range(2):
+        torch.manual_seed(1)
+        le = eager(x).sum()
+        le.backward()
+        torch.manual_seed(1)
+        out = compiled(x)
+        assert out.grad_fn.name() == "CompiledFunctionBackward"
+        lc = out.sum()
+        lc.backward()
+        np.testing.assert_allclose(float(lc), float(le), rtol=1e-5)
+    for p, q in zip(eager.parameters(), inner.parameters()):
+        np.testing.assert_allclose(np.asarray(q.grad), np.asarray(p.grad), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(inner[1].running_var), np.asarray(eager[1].running_var), rtol=1e-6)
+    assert int(inner[1].num_batches_tracked) == 2
+    eager.eval()
+    compiled.eval()
+    np.testing.assert_allclose(np.asarray(compiled(x).detach()), np.asarray(eager(x).detach()), rtol=1e-5,
+                               atol=1e-6)

@@ -205,8 +205,10 @@ def _culprit(err):
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,
             disable=False, explain=False, fallback=None):
-    """Compiles ``model`` (a training-step function, or any callable) into one XLA program per
-    input shapes/dtypes and state structure. ``explain=True`` prints why each compilation
+    """Compiles ``model`` into XLA programs. A function (typically a whole training step:
+    forward, backward, optimizer step) becomes one program per input shapes/dtypes and state
+    structure; an ``nn.Module`` gets its forward compiled into one recorded op, so backward
+    through it works as before (see ``_compile/module.py``). ``explain=True`` prints why each compilation
     happened (also logged to the ``torchlike.compile`` logger). ``fallback='eager'`` runs steps
     that cannot be compiled eagerly instead of raising. ``backend``, ``mode`` and ``dynamic`` are
     accepted for PyTorch compatibility and ignored."""
@@ -215,4 +217,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
                                  options=options, disable=disable, explain=explain, fallback=fallback)
     if disable:
         return model
+    from ..nn.modules.module import Module
+    if isinstance(model, Module):
+        from .module import CompiledModule
+        return CompiledModule(model)
     return CompiledStep(model, explain=explain, fallback=fallback)

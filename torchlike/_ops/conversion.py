@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _dtype
-from .._device import device as _device_cls
+from .._device import device as _device_cls, place, several_devices
 from .._tensor import Tensor
 from ..autograd.record import apply
 from .registry import op, REGISTRY
@@ -47,6 +47,8 @@ def to(self, *args, **kwargs):
     same_device = device is None or device == self.device or (device.type == self.device.type
                                                                and device.index is None)
     if same_dtype and same_device and not copy:
+        if device is not None and several_devices() and not self._s[0].committed:
+            self._s[0] = place(self._s[0], device.jax_device())  # an explicit placement pins the array
         return self
     jdev = None if same_device else device.jax_device()
     return apply(REGISTRY["_to_copy"], (self,), (None if same_dtype else dtype, jdev))
@@ -90,12 +92,18 @@ Tensor.cuda = lambda self, device=None, non_blocking=False, memory_format=None: 
     self, _device_cls("cuda", device if isinstance(device, int) else None) if not isinstance(device, (str, _device_cls)) else device)
 
 
+@op("ZeroBackward0", promote=None, saves=(), method=False, out=False)
+def _zero(input):
+    return jnp.zeros_like(input)
+
+
 def _zero_(self):
     self._check_inplace()
-    return self._set_result(Tensor._wrap(jnp.zeros_like(self._s[0])))
+    return self._set_result(apply(REGISTRY["_zero"], (self,)))
 
 
-@op("FillBackward0", nt=2, cast=(), promote=None, saves=(), method=False, out=False)
+@op(lambda a, s: "FillBackward3" if isinstance(a[1], Tensor) else "FillBackward2", nt=2, cast=(), promote=None,
+    saves=(), method=False, out=False)
 def _fill(input, value):
     return jnp.full(input.shape, value, input.dtype)
 
@@ -105,7 +113,7 @@ def _fill_(self, value):
     return self._set_result(apply(REGISTRY["_fill"], (self, value)))
 
 
-@op("CopyBackwards", nt=2, promote=None, saves=(), method=False, out=False)
+@op("torch::autograd::CopyBackwards", nt=2, promote=None, saves=(), method=False, out=False)
 def _copy(input, src):
     return jnp.broadcast_to(src.astype(input.dtype), input.shape)
 

@@ -10,8 +10,9 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
+from ..autograd import grad_mode
 from ..autograd.record import apply
-from .registry import op, REGISTRY
+from .registry import op, REGISTRY, _finish_out
 from .returns import return_type
 
 _ADV = "adv"
@@ -51,6 +52,9 @@ def _split_index(x, index):
             structure.append(i % size)
             dim += 1
             last = "SelectBackward0"
+        elif isinstance(i, (float, complex, str)):
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                             f"valid indices (got {type(i).__name__})")
         elif isinstance(i, slice):
             s = slice(*(None if v is None else int(v) for v in (i.start, i.stop, i.step)))
             if s.step is not None and s.step <= 0:
@@ -129,12 +133,21 @@ def _getitem(self, index):
     return apply(REGISTRY["_index"], (self, *[Tensor._wrap(a) for a in arrays]), (structure, name))
 
 
+_VIEW_OF_LEAF = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+
+
 def _setitem(self, index, value):
-    self._check_inplace()
     structure, arrays, name = _split_index(self, index)
-    name = "IndexPutBackward0" if _ADV in structure else "torch::autograd::CopySlices"
+    advanced = _ADV in structure
+    if not advanced and self._rg and self._node is None and grad_mode.state.enabled:
+        raise RuntimeError(_VIEW_OF_LEAF)  # basic indexing writes through a view, as PyTorch's copy_
+    self._check_inplace()
+    name = "IndexPutBackward0" if advanced else "torch::autograd::CopySlices"
     if isinstance(value, Tensor) and value._s[0].ndim > 0:
         target = jax.eval_shape(lambda x: x[_rebuild(structure, arrays)], self._s[0]).shape
+        if not advanced:
+            from .shape import check_expand
+            check_expand(value, target)
         try:
             np.broadcast_shapes(value._s[0].shape, target)
         except ValueError:
@@ -167,8 +180,8 @@ Tensor.index_put_ = _index_put_
 def _check_index(index, what):
     if not isinstance(index, Tensor):
         raise TypeError(f"{what}(): argument 'index' must be Tensor, not {type(index).__name__}")
-    if index.dtype is not _dtype.int64:
-        raise RuntimeError(f"{what}(): Expected dtype int64 for index")
+    if index.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError(f"{what}(): Expected dtype int32/int64 for index")
 
 
 @op("GatherBackward0", nt=2, promote=None, saves=(1,), method=False, out=False, edges=(0,))
@@ -179,7 +192,7 @@ def _gather(input, index, dim):
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     _check_index(index, "gather")
     dim = _wrap_dim(dim, input.ndim)
-    return apply(REGISTRY["_gather"], (input, index), (dim,))
+    return _finish_out(out, apply(REGISTRY["_gather"], (input, index), (dim,)))
 
 
 def _scatter_impl(input, index, src, dim, reduce):
@@ -201,10 +214,12 @@ def _scatter_impl(input, index, src, dim, reduce):
     raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
 
 
-@op(lambda a, s: "ScatterBackward1" if not isinstance(a[2], Tensor) else
-    ("ScatterAddBackward0" if s[1] in ("add", "sum") and s[2] else "ScatterBackward0"),
+_SCATTER_NAMES = {"scatter": "ScatterBackward0", "add": "ScatterAddBackward0", "reduce": "ScatterReduceBackward0"}
+
+
+@op(lambda a, s: "ScatterBackward1" if not isinstance(a[2], Tensor) else _SCATTER_NAMES[s[2]],
     nt=3, promote=None, saves=(1,), method=False, out=False, edges=(0, 2))
-def _scatter(input, index, src, dim, reduce, is_add):
+def _scatter(input, index, src, dim, reduce, overload):
     return _scatter_impl(input, index, src, dim, reduce)
 
 
@@ -212,17 +227,20 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
     _check_index(index, "scatter")
     if src is None:
         src = value
-    return apply(REGISTRY["_scatter"], (input, index, src), (_wrap_dim(dim, input.ndim), reduce, False))
+    return _finish_out(out, apply(REGISTRY["_scatter"], (input, index, src),
+                                  (_wrap_dim(dim, input.ndim), reduce, "scatter")))
 
 
-def scatter_add(input, dim, index, src):
-    return apply(REGISTRY["_scatter"], (input, index, src), (_wrap_dim(dim, input.ndim), "add", True))
+def scatter_add(input, dim, index, src, *, out=None):
+    return _finish_out(out, apply(REGISTRY["_scatter"], (input, index, src), (_wrap_dim(dim, input.ndim), "add", "add")))
 
 
-def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
     if not include_self:
-        raise NotImplementedError("torch.scatter_reduce(include_self=False) is not supported by torchlike yet")
-    return apply(REGISTRY["_scatter"], (input, index, src), (_wrap_dim(dim, input.ndim), reduce, False))
+        raise NotImplementedError("torch.scatter_reduce(include_self=False) is not supported by torchlike yet; "
+                                  "scatter into a tensor filled with the reduction's identity instead")
+    return _finish_out(out, apply(REGISTRY["_scatter"], (input, index, src),
+                                  (_wrap_dim(dim, input.ndim), reduce, "reduce")))
 
 
 def _inplace(f):
@@ -249,7 +267,7 @@ def _index_select(input, index, dim):
 def index_select(input, dim, index, *, out=None):
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    return apply(REGISTRY["_index_select"], (input, index), (_wrap_dim(dim, input.ndim),))
+    return _finish_out(out, apply(REGISTRY["_index_select"], (input, index), (_wrap_dim(dim, input.ndim),)))
 
 
 Tensor.index_select = index_select
@@ -262,8 +280,8 @@ def _index_add(input, index, source, dim, alpha):
     return input.at[tuple(idx)].add(alpha * source.astype(input.dtype))
 
 
-def index_add(input, dim, index, source, *, alpha=1):
-    return apply(REGISTRY["_index_add"], (input, index, source), (_wrap_dim(dim, input.ndim), alpha))
+def index_add(input, dim, index, source, *, alpha=1, out=None):
+    return _finish_out(out, apply(REGISTRY["_index_add"], (input, index, source), (_wrap_dim(dim, input.ndim), alpha)))
 
 
 Tensor.index_add = index_add
@@ -271,20 +289,27 @@ Tensor.index_add_ = _inplace(index_add)
 
 
 def _masked_fill_name(args, statics):
-    return "MaskedFillBackward0" if isinstance(args[2], Tensor) else "MaskedFillBackward0"
+    return "MaskedFillBackward1" if isinstance(args[2], Tensor) else "MaskedFillBackward0"
+
+
+_C_TYPES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
 
 
 @op(_masked_fill_name, nt=3, promote=None, saves=(1,), inplace=True, out=False, edges=(0, 2))
 def masked_fill(input, mask, value):
     if mask.dtype != jnp.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{_C_TYPES.get(mask.dtype.name, mask.dtype.name)}")
     return jnp.where(mask, jnp.asarray(value).astype(input.dtype), input)
 
 
-def masked_select(input, mask):
+def masked_select(input, mask, *, out=None):
     host = np.asarray(jnp.broadcast_to(mask._s[0], jnp.broadcast_shapes(mask._s[0].shape, input._s[0].shape)))
     full = input.expand(host.shape) if input._s[0].shape != host.shape else input
-    return _getitem(full, Tensor._wrap(jnp.asarray(host)))
+    structure, arrays, _ = _split_index(full, Tensor._wrap(jnp.asarray(host)))
+    return _finish_out(out, apply(REGISTRY["_index"], (full, *[Tensor._wrap(a) for a in arrays]),
+                                  (structure, "MaskedSelectBackward0")))
 
 
 Tensor.masked_select = masked_select
@@ -311,7 +336,8 @@ def take(input, index):
     return jnp.take(input.reshape(-1), index)
 
 
-@op("SortBackward0", promote=None, saves=(), method=False, out=False)
+# sort and topk keep their input: the VJP re-sorts it (PyTorch keeps the indices instead)
+@op(lambda a, s: "SortBackward1" if s[2] is not None else "SortBackward0", promote=None, method=False, out=False)
 def _sort(input, dim, descending, stable):
     idx = jnp.argsort(-input if descending and jnp.issubdtype(input.dtype, jnp.number) and input.dtype != jnp.bool_
                       else input, axis=dim, stable=True)
@@ -320,16 +346,18 @@ def _sort(input, dim, descending, stable):
     return jnp.take_along_axis(input, idx, axis=dim), idx.astype(jnp.int64)
 
 
-def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+def sort(input, dim=-1, descending=False, stable=None, *, out=None):
+    """``stable`` given (any value) picks PyTorch's stable overload (SortBackward1); the sort is
+    always stable here."""
     values, indices = apply(REGISTRY["_sort"], (input,), (_wrap_dim(dim, input.ndim), descending, stable))
     return return_type("sort", values, indices)
 
 
-def argsort(input, dim=-1, descending=False, stable=False):
+def argsort(input, dim=-1, descending=False, stable=None):
     return sort(input, dim, descending, stable).indices
 
 
-@op("TopkBackward0", promote=None, saves=(), method=False, out=False)
+@op("TopkBackward0", promote=None, method=False, out=False)
 def _topk(input, k, dim, largest, sorted):
     x = jnp.moveaxis(input, dim, -1)
     vals, idx = jax.lax.top_k(x if largest else -x, k)
@@ -338,6 +366,8 @@ def _topk(input, k, dim, largest, sorted):
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+    if not 0 <= k <= (input._s[0].shape[_wrap_dim(dim, input.ndim)] if input.ndim else 1):
+        raise RuntimeError("selected index k out of range")
     values, indices = apply(REGISTRY["_topk"], (input,), (k, _wrap_dim(dim, input.ndim), largest, sorted))
     return return_type("topk", values, indices)
 

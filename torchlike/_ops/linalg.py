@@ -16,9 +16,9 @@ def _matmul_name(args, statics):
         return "SqueezeBackward4"
     if a == 2 and b == 2:
         return "MmBackward0"
-    if a >= 3 and b in (1, 2):
-        return "ViewBackward0" if b == 2 else "SqueezeBackward4"
-    return "UnsafeViewBackward0" if b >= 3 and a >= 3 else "ViewBackward0"
+    if a == 2:  # the matrix is expanded against the batch and copied
+        return "CloneBackward0"
+    return "UnsafeViewBackward0"
 
 
 def _check_matmul(a, b):
@@ -73,6 +73,7 @@ def bmm(input, mat2):
 def dot(input, tensor):
     if input.ndim != 1 or tensor.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
+    _check_matmul(input, tensor)
     return jnp.dot(input, tensor)
 
 
@@ -90,6 +91,7 @@ def outer(input, vec2):
 
 
 ger = outer
+Tensor.ger = outer
 
 
 @op("AddmmBackward0", nt=5, cast=(0, 1, 2))
@@ -97,9 +99,27 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return beta * input + alpha * (mat1 @ mat2)
 
 
+def _inplace_matmul(f, out_shape):
+    """addmm_/baddbmm_: PyTorch checks that ``self`` already has the product's shape."""
+    def method(self, a, b, *, beta=1, alpha=1):
+        shape = out_shape(a.shape, b.shape)
+        if tuple(self.shape) != shape:
+            raise RuntimeError(f"Bad in-place call: input tensor size {list(self.shape)} and output tensor size "
+                               f"{list(shape)} should match")
+        self._check_inplace()
+        return self._set_result(f(self, a, b, beta=beta, alpha=alpha))
+    return method
+
+
+Tensor.addmm_ = _inplace_matmul(addmm, lambda a, b: (a[0], b[1]))
+
+
 @op("BaddbmmBackward0", nt=5, cast=(0, 1, 2))
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return beta * input + alpha * jnp.matmul(batch1, batch2)
+
+
+Tensor.baddbmm_ = _inplace_matmul(baddbmm, lambda a, b: (a[0], a[1], b[2]))
 
 
 @op(lambda a, s: "ViewBackward0", nt=2)
@@ -107,7 +127,19 @@ def _tensordot(a, b, dims):
     return jnp.tensordot(a, b, dims)
 
 
-@op("ViewBackward0", seq=True, nt=1)
+def _einsum_name(args, statics):
+    """A one-operand einsum is a sum or a permutation in PyTorch; products end in a view."""
+    if len(args) != 1:
+        return "ViewBackward0"
+    lhs, _, rhs = statics[0].partition("->")
+    if len(set(lhs)) != len(lhs):
+        return "ViewBackward0"
+    if len(rhs) < len(lhs):
+        return "SumBackward1"
+    return "PermuteBackward0" if rhs != lhs else "AliasBackward0"
+
+
+@op(_einsum_name, seq=True, nt=1)
 def _einsum(operands, equation):
     return jnp.einsum(equation, *operands)
 
@@ -122,8 +154,8 @@ def einsum(equation, *operands):
 
 
 def tensordot(a, b, dims=2, out=None):
-    from .registry import REGISTRY
+    from .registry import REGISTRY, _finish_out
     from ..autograd.record import apply
     if isinstance(dims, (list, tuple)):
         dims = tuple(tuple(d) if isinstance(d, (list, tuple)) else (d,) for d in dims)
-    return apply(REGISTRY["_tensordot"], (a, b), (dims,))
+    return _finish_out(out, apply(REGISTRY["_tensordot"], (a, b), (dims,)))

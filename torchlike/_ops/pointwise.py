@@ -3,8 +3,9 @@ which is PyTorch's."""
 import jax
 import jax.numpy as jnp
 
-from .registry import op
+from .registry import op, REGISTRY, _finish_out
 from .._tensor import Tensor
+from ..autograd.record import apply
 
 
 def _is_tensor(x):
@@ -21,8 +22,14 @@ def _sub_name(args, statics):
     return "SubBackward0" if _is_tensor(args[0]) else "RsubBackward1"
 
 
+_BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+             "`logical_xor()` operator instead.")
+
+
 @op(_sub_name, nt=3, cast=(0, 1), saves=(), inplace=True, dunder="sub")
 def sub(input, other, *, alpha=1):
+    if input.dtype == jnp.bool_:
+        raise RuntimeError(_BOOL_SUB)
     return input - other if isinstance(alpha, int) and alpha == 1 else input - alpha * other
 
 
@@ -43,39 +50,64 @@ multiply = mul
 
 
 def _div_name(args, statics):
-    if statics and statics[0] is not None:
-        return "DivBackward1"
     return "DivBackward0" if _is_tensor(args[0]) else "MulBackward0"
 
 
-@op(_div_name, nt=2, promote="float", inplace=True, dunder="truediv")
-def div(input, other, *, rounding_mode=None):
-    if rounding_mode is None:
-        return input / other
+@op(_div_name, nt=2, promote="float", inplace=True, dunder="truediv", name="div")
+def _true_div(input, other):
+    return input / other
+
+
+@op("DivBackward2", nt=2, method=False, out=False, func=False)
+def _div_rounding(input, other, rounding_mode):
     if rounding_mode == "trunc":
-        return jnp.trunc(input / other) if jnp.issubdtype(input.dtype, jnp.inexact) else \
-            jax.lax.div(*jnp.broadcast_arrays(input, other))
-    if rounding_mode == "floor":
-        return jnp.floor_divide(input, other)
-    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-                       f"'{rounding_mode}'")
+        if jnp.issubdtype(input.dtype, jnp.inexact):
+            return jnp.trunc(input / other)
+        return jax.lax.div(*jnp.broadcast_arrays(input, other))
+    return jnp.floor_divide(input, other)
 
 
-divide = div
-true_divide = div
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode is None:
+        return _true_div(input, other, out=out)
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{rounding_mode}'")
+    return _finish_out(out, apply(REGISTRY["_div_rounding"], (input, other), (rounding_mode,)))
 
 
-@op("FloorDivideBackward0", nt=2, inplace=True, dunder="floordiv")
+def _div_(self, other, *, rounding_mode=None):
+    self._check_inplace()
+    return self._set_result(div(self, other, rounding_mode=rounding_mode))
+
+
+divide = true_divide = div
+Tensor.div = Tensor.divide = Tensor.true_divide = div
+Tensor.div_ = Tensor.divide_ = Tensor.true_divide_ = _div_
+
+
+# PyTorch records floor_divide but has no derivative for it (backward raises there; here the
+# gradient is zero)
+@op("torch::autograd::NotImplemented", nt=2, inplace=True, dunder="floordiv")
 def floor_divide(input, other):
     return jnp.floor_divide(input, other)
 
 
-@op("RemainderBackward0", nt=2, inplace=True, dunder="mod")
+def _scalar_overload(base):
+    """Name of the Tensor-Scalar (0) or Tensor-Tensor (1) overload; Scalar-Tensor has no derivative."""
+    def name(args, statics):
+        if not _is_tensor(args[0]):
+            return "torch::autograd::NotImplemented"
+        return base + ("1" if _is_tensor(args[1]) else "0")
+    return name
+
+
+@op(_scalar_overload("RemainderBackward"), nt=2, inplace=True, dunder="mod")
 def remainder(input, other):
     return jnp.remainder(input, other)
 
 
-@op("FmodBackward0", nt=2, inplace=True)
+@op(_scalar_overload("FmodBackward"), nt=2, inplace=True)
 def fmod(input, other):
     return jnp.fmod(input, other)
 
@@ -91,7 +123,7 @@ def pow(input, exponent):
     return jnp.power(input, exponent)
 
 
-@op("PowBackward0")
+@op("PowBackward0", inplace=True)
 def square(input):
     return input * input
 
@@ -147,7 +179,8 @@ arcsin, arccos, arctan = asin, acos, atan
 
 @op("ReluBackward0", promote=None, saves_out=True, inplace=True)
 def relu(input):
-    return jnp.maximum(input, jnp.zeros((), input.dtype))
+    # where, not maximum: PyTorch's gradient at 0 is 0, maximum's VJP splits ties in half
+    return jnp.where(input > 0, input, jnp.zeros((), input.dtype))
 
 
 def _rounding(name, fn):
@@ -162,7 +195,7 @@ fix = trunc
 frac = _unary("frac", lambda input: input - jnp.trunc(input), "FracBackward0", promote=None, saves=())
 
 
-@op("RoundBackward0", promote=None, saves=(), inplace=True)
+@op(lambda a, s: "RoundBackward1" if s[0] else "RoundBackward0", promote=None, saves=(), inplace=True)
 def round(input, *, decimals=0):
     return jnp.round(input, decimals)
 
@@ -185,10 +218,11 @@ def _clamp_name(args, statics):
 def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    # where, not maximum/minimum/clip: PyTorch passes the gradient at the bounds themselves
     if min is not None:
-        input = jnp.maximum(input, min) if max is None else input
+        input = jnp.where(input < min, min, input)
     if max is not None:
-        input = jnp.minimum(input, max) if min is None else jnp.clip(input, min, max)
+        input = jnp.where(input > max, max, input)
     return input
 
 
@@ -197,18 +231,21 @@ Tensor.clip = clamp
 Tensor.clip_ = Tensor.clamp_
 
 
-@op("ClampMinBackward0", nt=2, inplace=True)
+@op(_scalar_overload("ClampMinBackward"), nt=2, inplace=True)
 def clamp_min(input, min):
-    return jnp.maximum(input, min)
+    return jnp.where(input < min, min, input)
 
 
-@op("ClampMaxBackward0", nt=2, inplace=True)
+@op(_scalar_overload("ClampMaxBackward"), nt=2, inplace=True)
 def clamp_max(input, max):
-    return jnp.minimum(input, max)
+    return jnp.where(input > max, max, input)
 
 
-@op("WhereBackward0", nt=3, cast=(1, 2), saves=(0,))
+@op("WhereBackward0", nt=3, cast=(1, 2), saves=(0,), method=lambda self, condition, other: where(condition, self, other))
 def where(condition, input, other):
+    if condition.dtype != jnp.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{_legacy(condition.dtype)}")
     return jnp.where(condition, input, other)
 
 
@@ -240,7 +277,7 @@ def atan2(input, other):
 arctan2 = atan2
 
 
-@op("LerpBackward1", nt=3, inplace=True)
+@op(lambda a, s: "LerpBackward1" if _is_tensor(a[2]) else "LerpBackward0", nt=3, inplace=True)
 def lerp(input, end, weight):
     return input + weight * (end - input)
 
@@ -275,6 +312,31 @@ ge = _compare("ge", lambda input, other: input >= other)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
+def _compare_inplace(name, fn):
+    """``x.eq_(y)`` writes 0/1 in x's dtype; PyTorch records it (EqBackward1 against a tensor,
+    EqBackward0 against a scalar) with a zero gradient, which jax.vjp of the cast also gives."""
+    def impl(input, other, dtype):
+        return fn(input, other).astype(dtype)
+    impl.__name__ = "_" + name + "_"
+    base = name.capitalize() + "Backward"
+    spec = op(lambda a, s: base + ("1" if _is_tensor(a[1]) else "0"), nt=2, saves=(), method=False, out=False,
+              func=False, name="_" + name + "_")(impl)
+
+    def method(self, other):
+        self._check_inplace()
+        return self._set_result(apply(REGISTRY["_" + name + "_"], (self, other), (self._s[0].dtype,)))
+    method.__name__ = name + "_"
+    setattr(Tensor, name + "_", method)
+    return spec
+
+
+for _name, _f in (("eq", jnp.equal), ("ne", jnp.not_equal), ("lt", jnp.less), ("le", jnp.less_equal),
+                  ("gt", jnp.greater), ("ge", jnp.greater_equal)):
+    _compare_inplace(_name, _f)
+Tensor.greater_, Tensor.greater_equal_, Tensor.less_, Tensor.less_equal_, Tensor.not_equal_ = (
+    Tensor.gt_, Tensor.ge_, Tensor.lt_, Tensor.le_, Tensor.ne_)
+
+
 def _cmp_dunder(f):
     def method(self, other):
         if not isinstance(other, (Tensor, int, float, bool, complex)):
@@ -288,49 +350,50 @@ for _name, _f in (("eq", eq), ("ne", ne), ("lt", lt), ("le", le), ("gt", gt), ("
 Tensor.__hash__ = lambda self: id(self)
 
 
-@op(None, nt=2, promote=None)
+@op(None, nt=2, promote=None, inplace=True)
 def logical_and(input, other):
     return jnp.logical_and(input, other)
 
 
-@op(None, nt=2, promote=None)
+@op(None, nt=2, promote=None, inplace=True)
 def logical_or(input, other):
     return jnp.logical_or(input, other)
 
 
-@op(None, nt=2, promote=None)
+@op(None, nt=2, promote=None, inplace=True)
 def logical_xor(input, other):
     return jnp.logical_xor(input, other)
 
 
-@op(None, promote=None)
+@op(None, promote=None, inplace=True)
 def logical_not(input):
     return jnp.logical_not(input)
 
 
-def _bitwise_check(x):
+def _bitwise_check(x, name):
     if jnp.issubdtype(x.dtype, jnp.inexact):
-        raise RuntimeError(f'"bitwise_and_cpu" not implemented for \'{"Float" if x.dtype == jnp.float32 else x.dtype}\'')
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_legacy(x.dtype)}\'')
+    return x
 
 
 @op(None, nt=2, inplace=True, dunder="and")
 def bitwise_and(input, other):
-    return jnp.bitwise_and(input, other)
+    return jnp.bitwise_and(_bitwise_check(input, "bitwise_and"), other)
 
 
 @op(None, nt=2, inplace=True, dunder="or")
 def bitwise_or(input, other):
-    return jnp.bitwise_or(input, other)
+    return jnp.bitwise_or(_bitwise_check(input, "bitwise_or"), other)
 
 
 @op(None, nt=2, inplace=True, dunder="xor")
 def bitwise_xor(input, other):
-    return jnp.bitwise_xor(input, other)
+    return jnp.bitwise_xor(_bitwise_check(input, "bitwise_xor"), other)
 
 
 @op(None, inplace=True)
 def bitwise_not(input):
-    return jnp.invert(input)
+    return jnp.invert(_bitwise_check(input, "bitwise_not"))
 
 
 Tensor.__invert__ = bitwise_not
@@ -354,3 +417,9 @@ def isfinite(input):
 @op("NanToNumBackward0", promote=None, inplace=True)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return jnp.nan_to_num(input, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def _legacy(np_dtype):
+    from .. import _dtype
+    from .._tensor import _legacy_name
+    return _legacy_name(_dtype._BY_NP[np_dtype])

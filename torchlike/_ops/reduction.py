@@ -32,7 +32,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     return jnp.sum(input, axis=_axes(dim), keepdims=keepdim, dtype=_acc_dtype(input, dtype))
 
 
-@op(None, promote=None)
+@op("NansumBackward0", promote=None)
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return jnp.nansum(input, axis=_axes(dim), keepdims=keepdim, dtype=_acc_dtype(input, dtype))
 
@@ -74,12 +74,13 @@ def _with_indices(name, reduce, arg):
 
     def public(input, dim=None, keepdim=False, *, out=None):
         if isinstance(dim, Tensor):
-            return REGISTRY[other_op].public(input, dim)
+            return REGISTRY[other_op].public(input, dim, out=out)
         if dim is None:
             if input._s[0].size == 0:
                 raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                                    "Specify the reduction dim with the 'dim' argument.")
-            return apply(spec, (input,), (None, False))
+            from .registry import _finish_out
+            return _finish_out(out, apply(spec, (input,), (None, False)))
         values, indices = apply(spec, (input,), (dim, keepdim))
         return return_type(name, values, indices)
     public.__name__ = public.__qualname__ = name
@@ -140,7 +141,9 @@ def _moment(spec_name):
     def public(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
         if isinstance(dim, bool):  # var(input, unbiased)
             dim, unbiased = None, dim
-        return apply(REGISTRY[spec_name], (input,), (_freeze(dim), _correction(unbiased, correction), keepdim))
+        from .registry import _finish_out
+        return _finish_out(out, apply(REGISTRY[spec_name], (input,),
+                                      (_freeze(dim), _correction(unbiased, correction), keepdim)))
     public.__name__ = public.__qualname__ = spec_name[1:]
     setattr(Tensor, spec_name[1:], public)
     return public
@@ -177,18 +180,19 @@ def _implicit_dim(x, dim):
     return 0 if x.ndim in (0, 1, 3) else 1
 
 
-@op("CumsumBackward0", promote=None, saves=())
+@op("CumsumBackward0", promote=None, saves=(), inplace=True)
 def cumsum(input, dim, *, dtype=None):
     return jnp.cumsum(input, axis=dim, dtype=_acc_dtype(input, dtype))
 
 
-@op("CumprodBackward0", promote=None)
+@op("CumprodBackward0", promote=None, inplace=True)
 def cumprod(input, dim, *, dtype=None):
     return jnp.cumprod(input, axis=dim, dtype=_acc_dtype(input, dtype))
 
 
 def _norm_name(args, statics):
-    return "NormBackward0" if statics[1] is None else "NormBackward1"
+    # torch.norm dispatches to linalg.vector_norm; the nuclear norm sums singular values
+    return "SumBackward1" if statics[0] == "nuc" else "LinalgVectorNormBackward0"
 
 
 @op(_norm_name, promote=None)

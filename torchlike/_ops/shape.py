@@ -143,13 +143,15 @@ def _expand(input, size):
     return jnp.broadcast_to(input, size)
 
 
-def _expand_public(self, *sizes):
-    sizes = _shape_arg(sizes)
+def check_expand(self, sizes):
+    """The shape ``self.expand(*sizes)`` gives, or PyTorch's error (also used by ``x[i] = v``)."""
+    from .._tensor import _legacy_name
+    sizes = tuple(sizes)
     shape = self._s[0].shape
     if len(sizes) < len(shape):
-        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
-                           f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
-                           f"tensor ({len(shape)})")
+        raise RuntimeError(f"expand(torch.{_legacy_name(self.dtype)}Tensor{{{list(shape)}}}, size={list(sizes)}): the "
+                           f"number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
+                           f"dimensions in the tensor ({len(shape)})")
     lead = len(sizes) - len(shape)
     full = tuple(s if s != -1 else shape[i - lead] for i, s in enumerate(sizes))
     for i, d in enumerate(shape):
@@ -157,6 +159,11 @@ def _expand_public(self, *sizes):
             raise RuntimeError(f"The expanded size of the tensor ({full[lead + i]}) must match the existing size "
                                f"({d}) at non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  "
                                f"Tensor sizes: {list(shape)}")
+    return full
+
+
+def _expand_public(self, *sizes):
+    full = check_expand(self, _shape_arg(sizes))
     return apply(REGISTRY["_expand"], (self,), (full,))
 
 
@@ -189,7 +196,9 @@ def _repeat_public(self, *sizes):
 Tensor.repeat = _repeat_public
 
 
-@op("RepeatInterleaveBackward0", promote=None, saves=())
+# PyTorch builds repeat_interleave from index_select and a view
+@op(lambda a, s: "ViewBackward0" if s[1] is None or isinstance(s[0], int) else "IndexSelectBackward0",
+    promote=None, saves=())
 def repeat_interleave(input, repeats, dim=None):
     return jnp.repeat(input, repeats, axis=dim)
 
@@ -199,6 +208,15 @@ def cat(tensors, dim=0):
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
     tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    first = tensors[0].shape
+    d = dim % max(len(first), 1)
+    for i, t in enumerate(tensors[1:], 1):
+        if t.ndim != len(first):
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {len(first)} and {t.ndim}")
+        for k, (a, b) in enumerate(zip(first, t.shape)):
+            if k != d and a != b:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size {a} but got "
+                                   f"size {b} for tensor number {i} in the list.")
     return jnp.concatenate(tensors, axis=dim)
 
 
@@ -282,7 +300,7 @@ def roll(input, shifts, dims=None):
     return jnp.roll(input, shifts, dims)
 
 
-@op("MovedimBackward0", promote=None, saves=())
+@op("PermuteBackward0", promote=None, saves=())
 def movedim(input, source, destination):
     return jnp.moveaxis(input, source, destination)
 
@@ -291,7 +309,7 @@ moveaxis = movedim
 Tensor.moveaxis = movedim
 
 
-@op("NarrowBackward0", promote=None, saves=())
+@op("SliceBackward0", promote=None, saves=())
 def narrow(input, dim, start, length):
     import jax
     return jax.lax.slice_in_dim(input, start % input.shape[dim], start % input.shape[dim] + length, axis=dim)
@@ -306,17 +324,18 @@ def select(input, dim, index):
     return jnp.take(input, index % size, axis=dim)
 
 
-@op("TrilBackward0", promote=None, saves=())
+@op("TrilBackward0", promote=None, saves=(), inplace=True)
 def tril(input, diagonal=0):
     return jnp.tril(input, diagonal)
 
 
-@op("TriuBackward0", promote=None, saves=())
+@op("TriuBackward0", promote=None, saves=(), inplace=True)
 def triu(input, diagonal=0):
     return jnp.triu(input, diagonal)
 
 
-@op("DiagBackward0", promote=None, saves=())
+@op(lambda a, s: "DiagEmbedBackward0" if a[0]._s[0].ndim == 1 else "DiagonalBackward0_copy", promote=None,
+    saves=())
 def diag(input, diagonal=0):
     return jnp.diag(input, diagonal)
 
@@ -345,3 +364,39 @@ Tensor.contiguous = contiguous
 
 def atleast_1d(input):
     return input if input.ndim >= 1 else _reshape_public(input, (1,))
+
+
+# -- in-place views: they change the tensor's shape, so they bypass _set_result's shape check ------
+def _inplace_view(name, grad, fn, defaults=()):
+    """``x.t_()``, ``x.squeeze_()``, ...: ``x`` takes the view's shape and PyTorch's in-place
+    grad_fn (``TBackward1``, ...)."""
+    spec_name = "_inplace_" + name  # (nn_conv registers its own "_squeeze_")
+    op(grad, promote=None, saves=(), method=False, out=False, func=False, name=spec_name)(fn)
+
+    def method(self, *args):
+        self._check_inplace()
+        args = args + defaults[len(args):]
+        result = apply(REGISTRY[spec_name], (self,), tuple(tuple(a) if isinstance(a, list) else a for a in args))
+        self._s[0] = result._s[0]
+        self._v[0] += 1
+        if result._node is not None:
+            self._node, self._out_nr, self._rg = result._node, result._out_nr, True
+        return self
+    method.__name__ = name + "_"
+    return method
+
+
+Tensor.squeeze_ = _inplace_view(
+    "squeeze", lambda a, s: "SqueezeBackward3" if not s or s[0] is None else
+    "SqueezeBackward4" if isinstance(s[0], int) else "SqueezeBackward5",
+    lambda input, dim: REGISTRY["squeeze"].fn(input, dim), defaults=(None,))
+Tensor.unsqueeze_ = _inplace_view("unsqueeze", "UnsqueezeBackward1", lambda input, dim: REGISTRY["unsqueeze"].fn(input, dim))
+Tensor.t_ = _inplace_view("t", "TBackward1", lambda input: _t_inplace(input))
+Tensor.transpose_ = Tensor.swapaxes_ = Tensor.swapdims_ = _inplace_view(
+    "transpose", "TransposeBackward1", lambda input, dim0, dim1: jnp.swapaxes(input, dim0, dim1))
+
+
+def _t_inplace(x):
+    if x.ndim > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return x.T

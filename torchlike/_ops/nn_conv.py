@@ -89,10 +89,27 @@ def _dims(n):
     return ("NC" + sp, "OI" + sp, "NC" + sp)
 
 
+def _channels_last():
+    """XLA's CPU convolutions run about 2x faster channels-last (NHWC/HWIO) than NCHW
+    (shared/FACTS.md), so on the CPU a 2-D convolution transposes in and out of that layout;
+    users still see NCHW. GPUs and TPUs get NCHW and choose their own layout."""
+    return jax.default_backend() == "cpu"
+
+
+def _conv2d_channels_last(input, weight, stride, padding, dilation, groups):
+    out = jax.lax.conv_general_dilated(
+        jnp.transpose(input, (0, 2, 3, 1)), jnp.transpose(weight, (2, 3, 1, 0)), window_strides=stride,
+        padding=[(p, p) for p in padding], rhs_dilation=dilation,
+        dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=groups)
+    return jnp.transpose(out, (0, 3, 1, 2))
+
+
 @op("ConvolutionBackward0", nt=3, method=False, out=False, promote=None)
 def _convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
     n = input.ndim - 2
-    if not transposed:
+    if not transposed and n == 2 and _channels_last():
+        out = _conv2d_channels_last(input, weight, stride, padding, dilation, groups)
+    elif not transposed:
         out = jax.lax.conv_general_dilated(
             input, weight, window_strides=stride, padding=[(p, p) for p in padding], rhs_dilation=dilation,
             dimension_numbers=_dims(n), feature_group_count=groups)

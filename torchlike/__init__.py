@@ -26,6 +26,7 @@ from ._ops import __all__ as _ops_all
 from ._ops.random import Generator as Generator, default_generator as default_generator
 from ._functions import *  # noqa: F401,F403
 from ._functions import __all__ as _functions_all
+from . import nn as nn
 from . import optim as optim
 
 from . import func as func, viz as viz  # noqa: E402

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype
-from .._device import device as _device_cls
+from .._device import device as _device_cls, place as _device_place
 from .._tensor import Tensor, _check_requires_grad
 
 
@@ -19,13 +19,7 @@ def _place(arr, device):
         if device is None:
             return arr
     dev = device if isinstance(device, _device_cls) else _device_cls(device)
-    if dev.type == "cpu" and dev.index is None:
-        target = jax.devices("cpu")[0]
-    else:
-        target = dev.jax_device()
-    if target in getattr(arr, "devices", lambda: ())():
-        return arr
-    return jax.device_put(arr, target)
+    return _device_place(arr, dev.jax_device())
 
 
 def _leaf(arr, requires_grad=False, device=None):

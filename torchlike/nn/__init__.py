@@ -7,3 +7,5 @@ from .parameter import (Parameter as Parameter, UninitializedParameter as Uninit
                         Buffer as Buffer, UninitializedBuffer as UninitializedBuffer)
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
+from . import parallel as parallel
+from .parallel import DataParallel as DataParallel

@@ -199,14 +199,34 @@ def _fill_in_place(self, arr):
     return self
 
 
+# The fills nn.init uses draw fixed-size chunks and reshape on the host: XLA compiles a threefry
+# sampler in seconds on CPU, and a model's layers would otherwise compile one per distinct shape.
+_CHUNKS = (1 << 10, 1 << 16)
+_uniform_chunk = jax.jit(lambda key, i, lo, hi, n, dt: lo + (hi - lo) * jax.random.uniform(
+    jax.random.fold_in(key, i), (n,), dt), static_argnums=(4, 5))
+_normal_chunk = jax.jit(lambda key, i, mean, std, n, dt: mean + std * jax.random.normal(
+    jax.random.fold_in(key, i), (n,), dt), static_argnums=(4, 5))
+
+
+def _chunked(sampler, generator, shape, dtype, a, b):
+    key = _key(generator)
+    if (generator or default_generator)._traced is not None:  # inside torchlike.compile: one traced draw
+        return a + (b - a) * _uniform(key, shape, dtype) if sampler is _uniform_chunk else \
+            a + b * _normal(key, shape, dtype)
+    count = int(np.prod(shape, dtype=np.int64))
+    n = _CHUNKS[0] if count <= _CHUNKS[0] else _CHUNKS[1]
+    parts = [np.asarray(sampler(key, np.uint32(i), a, b, n, dtype)) for i in range(-(-count // n))]
+    flat = np.concatenate(parts)[:count] if parts else np.zeros(0, np.dtype(dtype))
+    return jnp.asarray(flat.reshape(shape))
+
+
 def _uniform_(self, from_=0, to=1, *, generator=None, **kw):
     from_ = kw.get("from", from_)
-    u = _uniform(_key(generator), tuple(self.shape), self._s[0].dtype)
-    return _fill_in_place(self, from_ + (to - from_) * u)
+    return _fill_in_place(self, _chunked(_uniform_chunk, generator, tuple(self.shape), self._s[0].dtype, from_, to))
 
 
 def _normal_(self, mean=0, std=1, *, generator=None):
-    return _fill_in_place(self, mean + std * _normal(_key(generator), tuple(self.shape), self._s[0].dtype))
+    return _fill_in_place(self, _chunked(_normal_chunk, generator, tuple(self.shape), self._s[0].dtype, mean, std))
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):

@@ -32,7 +32,7 @@ def _leaf(arr, requires_grad=False, device=None):
 
 def _infer_dtype(data):
     """torch.tensor's inference: bool < int64 < default float < default complex over the nest."""
-    kind = 0
+    kind = -1  # no element at all: the default dtype
     stack = [data]
     while stack:
         x = stack.pop()
@@ -41,7 +41,7 @@ def _infer_dtype(data):
         if isinstance(x, (list, tuple)):
             stack.extend(x)
         elif isinstance(x, (bool, np.bool_)):
-            pass
+            kind = builtins.max(kind, 0)
         elif isinstance(x, (int, np.integer)):
             kind = builtins.max(kind, 1)
         elif isinstance(x, (float, np.floating)):
@@ -50,6 +50,8 @@ def _infer_dtype(data):
             kind = 3
         else:
             raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+    if kind < 0:
+        return _dtype.get_default_dtype()
     return [_dtype.bool, _dtype.int64, _dtype.get_default_dtype(), _dtype.default_complex()][kind]
 
 
@@ -123,6 +125,9 @@ def _dt(dtype):
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    flat = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    if any(isinstance(s, int) and s < 0 for s in flat):
+        raise RuntimeError("zeros: Dimension size must be non-negative.")
     return _leaf(jnp.zeros(_size(size), _dt(dtype)), requires_grad, device)
 
 
@@ -172,6 +177,8 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    if (vals[1] - vals[0]) * vals[2] < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = _dtype.int64 if builtins.all(isinstance(v, (int, np.integer)) for v in vals) \
             else _dtype.get_default_dtype()

@@ -305,10 +305,20 @@ def _compare(name, fn, dunder=None):
 
 eq = _compare("eq", lambda input, other: input == other)
 ne = _compare("ne", lambda input, other: input != other)
-lt = _compare("lt", lambda input, other: input < other)
-le = _compare("le", lambda input, other: input <= other)
-gt = _compare("gt", lambda input, other: input > other)
-ge = _compare("ge", lambda input, other: input >= other)
+
+
+def _ordered(name, f):
+    def compare(input, other):
+        if jnp.issubdtype(input.dtype, jnp.complexfloating):
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_legacy(input.dtype)}\'')
+        return f(input, other)
+    return compare
+
+
+lt = _compare("lt", _ordered("lt", lambda input, other: input < other))
+le = _compare("le", _ordered("le", lambda input, other: input <= other))
+gt = _compare("gt", _ordered("gt", lambda input, other: input > other))
+ge = _compare("ge", _ordered("ge", lambda input, other: input >= other))
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 

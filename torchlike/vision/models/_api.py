@@ -8,12 +8,11 @@ import fnmatch
 import functools
 import importlib
 import inspect
-import sys
 import warnings
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
-from typing import Any, Callable, get_args
+from typing import Callable, get_args
 
 from .. import _hub
 

@@ -5,7 +5,6 @@ weights' preset transforms use. PIL images are not supported.
 ``interpolate(..., antialias=True)``), written as two small matrix products, so it is
 differentiable through the usual ops.
 """
-import math
 import numbers
 from enum import Enum
 from functools import lru_cache
@@ -168,7 +167,7 @@ def center_crop(img, output_size):
 def _max_value(dtype):
     if dtype == _dtype.bool:
         return 1
-    return int(np.iinfo(np.dtype(dtype.name if hasattr(dtype, "name") else str(dtype).split(".")[-1])).max)
+    return int(np.iinfo(dtype.np).max)
 
 
 def convert_image_dtype(image, dtype=_dtype.float32):

@@ -3,8 +3,9 @@ and hand back (parameters, gradients, buffers, optimizer state, learning rates).
 
 The search starts from what the function can name — its closure cells, the globals its code
 refers to, a bound method's object — and follows modules, optimizers, containers and plain
-objects a few levels deep. It is repeated on every call (cheap next to a step) so a model or
-optimizer that grows state between calls is noticed and the step recompiled.
+objects a few levels deep. Each call compares a cheap fingerprint — what the function names, the
+modules' structure version, the optimizers' state sizes — and searches again only when it
+moved, so a model or optimizer that grows state between calls is noticed and recompiled.
 """
 import types
 
@@ -20,7 +21,7 @@ class State:
     def __init__(self):
         self.tensors = []
         self.groups = []
-        self.generators = []
+        self.owners = []
         self._seen = set()
 
     def add_tensor(self, t):
@@ -50,7 +51,15 @@ def find_state(fn, args, kwargs):
     roots = list(_roots(fn)) + list(args) + list(kwargs.values())
     for obj in roots:
         _visit(obj, state, seen, 0)
+    state.optimizers = [o for o in state.owners if hasattr(o, "param_groups")]
     return state
+
+
+def fingerprint(fn, state):
+    """Changes whenever ``find_state`` could find something different."""
+    from ..nn.modules.module import structure_version
+    return (tuple(id(r) for r in _roots(fn)), structure_version[0],
+            tuple((len(o.state), len(o.param_groups)) for o in state.optimizers))
 
 
 def _roots(fn):
@@ -99,6 +108,7 @@ def _visit(obj, state, seen, depth):
             state.add_tensor(t)
         return
     if isinstance(obj, Optimizer):
+        state.owners.append(obj)
         for group in obj.param_groups:
             state.groups.append(group)
             for p in group["params"]:

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from .._ops import random as _random
-from .state import find_state
+from .state import find_state, fingerprint
 
 log = logging.getLogger("torchlike.compile")
 
@@ -43,6 +43,8 @@ class CompiledStep:
         self.calls = 0
         self.last_key = None
         self.eager = False
+        self.state = None
+        self.state_print = None
         self.__wrapped__ = fn
         self.__name__ = getattr(fn, "__name__", "step")
 
@@ -50,11 +52,13 @@ class CompiledStep:
         self.calls += 1
         if self.calls == 1 or self.eager:
             return self.fn(*args, **kwargs)
-        state = find_state(self.fn, (), {})
         inputs, rebuild = _flatten_args(args, kwargs)
-        arg_ids = {id(t) for t in inputs if isinstance(t, Tensor)}
-        tensors = [t for t in state.tensors if id(t) not in arg_ids]
-        state.tensors = tensors
+        state = self.state
+        if state is None or fingerprint(self.fn, state) != self.state_print:
+            state = find_state(self.fn, (), {})
+            arg_ids = {id(t) for t in inputs if isinstance(t, Tensor)}
+            state.tensors = [t for t in state.tensors if id(t) not in arg_ids]
+            self.state, self.state_print = state, fingerprint(self.fn, state)
         key = (state.signature(), rebuild.signature, grad_mode.state.enabled)
         program = self.programs.get(key)
         if program is None:
@@ -108,7 +112,8 @@ class _Program:
         self.step = step
         self.rebuild = rebuild
         self.out_tree = None
-        self.jitted = jax.jit(self._pure, donate_argnums=())
+        self._scalars = {}
+        self.jitted = jax.jit(self._pure)
 
     def _pure(self, arrays, grads, lrs, counter, inputs):
         """The step as a function of arrays; runs ``fn`` with tracers installed."""
@@ -146,7 +151,8 @@ class _Program:
             self.draws = gen._traced[1]
             out_leaves, self.out_tree = jax.tree_util.tree_flatten(result, is_leaf=lambda x: isinstance(x, Tensor))
             self.out_leaves = [None if isinstance(x, Tensor) else x for x in out_leaves]
-            return new_arrays, new_grads, [x._s[0] for x in out_leaves if isinstance(x, Tensor)]
+            return (new_arrays, new_grads, [x._s[0] for x in out_leaves if isinstance(x, Tensor)],
+                    counter + self.draws)
         finally:
             for t, arr, grad in saved:
                 t._s[0] = arr
@@ -160,11 +166,13 @@ class _Program:
         self._state = state
         arrays = [t._s[0] for t in state.tensors]
         grads = [None if t._grad is None else t._grad._s[0] for t in state.tensors]
-        lrs = [_as_float(g["lr"]) for g in state.groups]  # Python floats: dynamic, no dispatch
+        lrs = [self._device_scalar(_as_float(g["lr"]), jnp.float64) for g in state.groups]
         gen = _random.default_generator
+        counter = self._device_scalar(gen._counter, jnp.int64)
         flat_inputs = [(x._s[0],) if isinstance(x, Tensor) else x for x in inputs]
-        new_arrays, new_grads, outs = self.jitted(arrays, grads, lrs, gen._counter, flat_inputs)
+        new_arrays, new_grads, outs, next_counter = self.jitted(arrays, grads, lrs, counter, flat_inputs)
         gen._counter += self.draws
+        self._scalars[(gen._counter, jnp.int64)] = next_counter
         for t, arr, g in zip(state.tensors, new_arrays, new_grads):
             if arr is not t._s[0]:
                 t._s[0] = arr
@@ -178,6 +186,18 @@ class _Program:
         outs = iter(outs)
         leaves = [Tensor._wrap(next(outs)) if x is None else x for x in self.out_leaves]
         return jax.tree_util.tree_unflatten(self.out_tree, leaves)
+
+    def _device_scalar(self, value, dtype):
+        """Scalars stay on the device between calls: a Python number passed to a jitted
+        function costs a host-to-device copy every call. The generator's next counter is an
+        output of the program, so stepping it costs nothing either."""
+        cache = self._scalars
+        arr = cache.get((value, dtype))
+        if arr is None:
+            if len(cache) > 64:
+                cache.clear()
+            arr = cache[(value, dtype)] = jnp.asarray(value, dtype)
+        return arr
 
     def _check_no_new_state(self, state):
         known = {id(t) for t in state.tensors}

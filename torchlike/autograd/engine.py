@@ -153,6 +153,8 @@ class _Plan:
 
     def __init__(self, roots, inputs):
         post, visited = [], set()
+        # Python must run between nodes for hooks and custom Functions: the stepwise path
+        hooked = any(type(e[0]) is AccumulateGrad and e[0].variable._hooks for e in roots)
         stack = [(e[0], False) for e in roots if type(e[0]) is not AccumulateGrad]
         while stack:
             n, expanded = stack.pop()
@@ -162,12 +164,20 @@ class _Plan:
             if n in visited:
                 continue
             visited.add(n)
+            if n.pre_hooks or n.hooks or n.key is None:
+                hooked = True
             stack.append((n, True))
             for e in n.edges:
-                if e is not None and type(e[0]) is not AccumulateGrad and e[0] not in visited:
-                    stack.append((e[0], False))
+                if e is not None:
+                    t = e[0]
+                    if type(t) is AccumulateGrad:
+                        if t.variable._hooks:
+                            hooked = True
+                    elif t not in visited:
+                        stack.append((t, False))
         post.reverse()  # reverse postorder of a DAG is a topological order
         self.order = post
+        self.python_between_nodes = hooked
         if inputs is None:
             self.wanted_leaves = None
             self.wanted_caps = ()
@@ -219,29 +229,20 @@ def _run(roots, seeds, retain_graph, create_graph, inputs, accumulate):
     root_edges = [_edge_of(t) for t in roots]
     input_edges = None if inputs is None else [_edge_of(t) for t in inputs]
     plan = _Plan(root_edges, input_edges)
+    needed = plan.needed
     for n in plan.order:
-        if n in plan.needed:
+        if n in needed and (n.checks or n._released):
             _check_saved(n)
-    stepwise = create_graph or any(
-        n.pre_hooks or n.hooks or n.key is None for n in plan.order) or _leaf_hooks(plan, root_edges)
-    if stepwise or not _all_arrays(seeds):
+    if create_graph or plan.python_between_nodes or not _all_arrays(seeds):
         got = _run_stepwise(plan, root_edges, seeds, create_graph, input_edges, accumulate)
     else:
         got = _run_fused(plan, root_edges, seeds, input_edges, accumulate)
     if not retain_graph:
         for n in plan.order:
-            if n in plan.needed and n.checks:
+            if n.checks and n in needed:
                 n.saved = None
                 n._released = True
     return got
-
-
-def _leaf_hooks(plan, root_edges):
-    for n in plan.order:
-        for e in n.edges:
-            if e is not None and isinstance(e[0], AccumulateGrad) and e[0].variable._hooks:
-                return True
-    return any(isinstance(e[0], AccumulateGrad) and e[0].variable._hooks for e in root_edges)
 
 
 def _all_arrays(seeds):

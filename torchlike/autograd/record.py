@@ -104,13 +104,15 @@ def _constant(spec, i, a):
 
 
 def forward(spec, statics, args):
-    """Runs the op; returns (fkey, raw output(s), arguments as passed). ``fkey`` names the
+    """Runs the op; returns (fkey, raw output(s), arguments as passed, whether a tensor argument
+    requires grad). ``fkey`` names the
     compiled forward: the op, its statics, each tensor's dtype and each scalar's type or value
     (jax.jit then caches per shape)."""
     xs, sig = [], []
     first = None
     mixed = False
     consts = None
+    rg = False
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             arr = a._s[0]
@@ -119,6 +121,8 @@ def forward(spec, statics, args):
                 first = dt
             elif dt != first:
                 mixed = True
+            if a._rg:
+                rg = True
             xs.append(arr)
             sig.append(dt)
         elif a is None:
@@ -142,7 +146,7 @@ def forward(spec, statics, args):
         pure = _make_pure(spec, statics, compute, consts)
         entry = _pure[fkey] = (pure, jax.jit(pure))
     try:
-        return fkey, entry[1](*xs), xs
+        return fkey, entry[1](*xs), xs, rg
     except ValueError as e:  # no per-op device check: JAX refuses arrays committed to different devices
         if "incompatible devices" not in str(e):
             raise
@@ -155,73 +159,73 @@ def apply(spec, args, statics=()):
     """Calls op ``spec`` on ``args`` (Tensors, Python scalars or None, in the op's tensor-
     parameter order) with hashable ``statics``; returns Tensor(s) with the node recorded."""
     try:
-        fkey, out, xs = forward(spec, statics, args)
+        fkey, out, xs, rg = forward(spec, statics, args)
     except TypeError as e:
         if "unhashable" not in str(e):
             raise
         statics = _freeze(statics)
-        fkey, out, xs = forward(spec, statics, args)
-    multi = type(out) is tuple or type(out) is list
+        fkey, out, xs, rg = forward(spec, statics, args)
     wrap = Tensor._wrap
-    if _state.enabled and spec.grad_name is not None:
-        for a in args:
-            if isinstance(a, Tensor) and a._rg:
-                node = _record(spec, fkey, args, xs, statics, out if multi else (out,))
-                if not multi:
-                    res = wrap(out, node, 0) if node.out_avals[0][2] else wrap(out)
-                    if spec.saves_out:
-                        node.checks.append(Saved(res, None))
-                    return res
-                res = tuple(wrap(o, node, i) if node.out_avals[i][2] else wrap(o) for i, o in enumerate(out))
-                if spec.saves_out:
-                    node.checks.extend(Saved(t, None) for t in res if t._node is node)
-                return res
-    return tuple(wrap(o) for o in out) if multi else wrap(out)
+    multi = type(out) is tuple or type(out) is list
+    if not (rg and _state.enabled and spec.grad_name is not None):
+        return tuple(wrap(o) for o in out) if multi else wrap(out)
+    if not multi:
+        dt = out.dtype
+        if dt not in _DIFF:  # integer/bool results never require grad
+            return wrap(out)
+        node = _record(spec, fkey, args, xs, statics, ((out.shape, dt, True),))
+        res = wrap(out, node, 0)
+        if spec.saves_out:
+            node.checks.append(Saved(res, None))
+        return res
+    node = _record(spec, fkey, args, xs, statics, tuple((o.shape, o.dtype, o.dtype in _DIFF) for o in out))
+    res = tuple(wrap(o, node, i) if node.out_avals[i][2] else wrap(o) for i, o in enumerate(out))
+    if spec.saves_out:
+        node.checks.extend(Saved(t, None) for t in res if t._node is node)
+    return res
 
 
-def _record(spec, fkey, args, xs, statics, outs):
+def _record(spec, fkey, args, xs, statics, out_avals):
     name = spec.grad_name if type(spec.grad_name) is str else spec.grad_name(args, statics)
     cls = _node_classes.get(name)
     node = (cls or node_class(name))()
     edges, diff, saved, avals, checks = [], [], [], [], []
     saves = spec.saves
     for i, a in enumerate(args):
-        is_t = isinstance(a, Tensor)
-        if is_t and a._rg:
+        if not isinstance(a, Tensor):
+            edges.append(None)
+            saved.append(xs[i])  # None where the scalar is compiled in
+            avals.append(None)
+            continue
+        if a._rg:
             n = a._node
             edges.append((n, a._out_nr) if n is not None else (a._accumulator(), 0))
             diff.append(i)
         else:
             edges.append(None)
-        if not is_t:
-            saved.append(xs[i])  # None where the scalar is compiled in
-            avals.append(None)
-        elif saves is None or i in saves or not _is_diff(a._s[0].dtype):
+        arr = xs[i]
+        if saves is None or i in saves or arr.dtype not in _DIFF:
             # integer and bool inputs (indices, masks) are always read by the VJP
             s = Saved(a, i)
-            saved.append(s.array)
+            saved.append(arr)
             checks.append(s)
             avals.append(None)
         else:
             saved.append(None)
-            arr = a._s[0]
             avals.append((arr.shape, arr.dtype))
-    node.out_avals = tuple((o.shape, o.dtype, _is_diff(o.dtype)) for o in outs)
-    node.key = (fkey, tuple(diff), tuple(avals), tuple(x[2] for x in node.out_avals))
+    node.out_avals = out_avals
+    node.key = (fkey, tuple(diff), tuple(avals), tuple(x[2] for x in out_avals))
     node.fn = fkey
     node.saved = saved
     node.avals = avals
     node.edges = edges
     node.checks = checks
-    node.n_out = len(outs)
+    node.n_out = len(out_avals)
     return node
 
 
 _DIFF = frozenset(d.np for d in _dtype.ALL if d.is_floating_point or d.is_complex)
 
-
-def _is_diff(np_dtype):
-    return np_dtype in _DIFF
 
 
 def _freeze(x):

@@ -55,6 +55,11 @@ def _forward_unimplemented(self, *input):
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 
+
+# Bumped by every change of what a module holds; torchlike.compile re-scans a step's state
+# only when it moves (see torchlike/_compile/state.py).
+structure_version = [0]
+
 class Module:
     """Base class for all neural network modules."""
 
@@ -95,6 +100,7 @@ class Module:
 
     # -- registration ----------------------------------------------------------------------------
     def register_buffer(self, name, tensor, persistent=True):
+        structure_version[0] += 1
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
         elif not isinstance(name, str):
@@ -115,6 +121,7 @@ class Module:
             self._non_persistent_buffers_set.add(name)
 
     def register_parameter(self, name, param):
+        structure_version[0] += 1
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
         elif not isinstance(name, str):
@@ -138,6 +145,7 @@ class Module:
             self._parameters[name] = param
 
     def add_module(self, name, module):
+        structure_version[0] += 1
         if not isinstance(module, Module) and module is not None:
             raise TypeError(f"{typename(module)} is not a Module subclass")
         elif not isinstance(name, str):
@@ -197,6 +205,7 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name, value):
+        structure_version[0] += 1
         def remove_from(*dicts_or_sets):
             for d in dicts_or_sets:
                 if name in d:
@@ -243,6 +252,7 @@ class Module:
                     super().__setattr__(name, value)
 
     def __delattr__(self, name):
+        structure_version[0] += 1
         if name in self._parameters:
             del self._parameters[name]
         elif name in self._buffers:

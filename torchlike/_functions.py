@@ -4,7 +4,22 @@ from ._tensor import Tensor
 
 __all__ = ["is_tensor", "is_floating_point", "is_complex", "numel", "result_type", "can_cast", "allclose",
            "isclose", "equal", "is_nonzero", "broadcast_shapes", "broadcast_tensors", "meshgrid", "cdist",
-           "get_rng_state", "set_rng_state", "manual_seed", "seed", "initial_seed", "compile"]
+           "get_rng_state", "set_rng_state", "manual_seed", "seed", "initial_seed", "compile", "typename"]
+
+
+def typename(obj, /):
+    """``torch.typename``: the qualified type name PyTorch's error messages show."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    if hasattr(obj, "__qualname__"):
+        qualname = obj.__qualname__
+    elif hasattr(obj, "__name__"):
+        qualname = obj.__name__
+    else:
+        module = obj.__class__.__module__ or ""
+        qualname = obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
 def is_tensor(obj):

@@ -3,9 +3,10 @@ import operator
 from collections import OrderedDict, abc as container_abcs
 from itertools import chain, islice
 
+from ..._functions import typename
 from ..._tensor import Tensor
 from ..parameter import Parameter
-from .module import Module, typename
+from .module import Module
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 

@@ -5,6 +5,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from ... import _dtype
+from ..._functions import typename
 from ..._tensor import Tensor
 from ...autograd import grad_mode
 from ...utils.hooks import RemovableHandle
@@ -34,21 +35,6 @@ def _addindent(s_, numSpaces):
     first = s.pop(0)
     s = [(numSpaces * " ") + line if line.strip() else "" for line in s]
     return first + "\n" + "\n".join(s)
-
-
-def typename(obj):
-    """``torch.typename``: the qualified type name used in PyTorch's messages."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    module = getattr(obj, "__module__", "") or ""
-    if hasattr(obj, "__qualname__"):
-        qualname = obj.__qualname__
-    elif hasattr(obj, "__name__"):
-        qualname = obj.__name__
-    else:
-        module = obj.__class__.__module__ or ""
-        qualname = obj.__class__.__qualname__
-    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
 def _forward_unimplemented(self, *input):

@@ -1,6 +1,6 @@
 """parameters_to_vector (differentiable, like PyTorch's) and vector_to_parameters."""
 from ..._tensor import Tensor
-from ..modules.module import typename
+from ..._functions import typename
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
 

@@ -1,9 +1,9 @@
 """BatchNorm1d/2d/3d with PyTorch's buffers (running_mean, running_var, num_batches_tracked),
 momentum (None: cumulative average), affine, track_running_stats and eval mode, over F.batch_norm."""
 from ... import _dtype
-from ..._ops.creation import empty, zeros, ones, tensor
-from .. import functional as F, init
-from ..parameter import Parameter
+from ..._ops.creation import zeros, ones, tensor
+from .. import functional as F
+from . import _params
 from .module import Module
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
@@ -21,15 +21,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if self.affine:
-            self.weight = Parameter(empty(num_features, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(empty(num_features, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _params.affine(self, num_features, affine, bias, device, dtype)
         if self.track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, device=device, dtype=dtype))
             self.register_buffer("running_var", ones(num_features, device=device, dtype=dtype))
@@ -49,9 +41,7 @@ class _NormBase(Module):
     def reset_parameters(self):
         self.reset_running_stats()
         if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+            _params.reset_affine(self)
 
     def _check_input_dim(self, input):
         raise NotImplementedError

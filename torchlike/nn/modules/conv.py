@@ -1,9 +1,6 @@
 """Conv1d, Conv2d, Conv3d, ConvTranspose1d/2d/3d: PyTorch's parameters, init and reprs over F.conv*."""
-import math
-
-from ..._ops.creation import empty
-from .. import functional as F, init
-from ..parameter import Parameter
+from .. import functional as F
+from . import _params
 from .module import Module
 from .utils import _single, _pair, _triple, _reverse_repeat_tuple
 
@@ -57,19 +54,11 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *kernel_size)
-        self.weight = Parameter(empty(shape, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _params.weight_and_bias(self, shape, out_channels, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _params.reset_kaiming_uniform(self)
 
     def extra_repr(self):
         s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"

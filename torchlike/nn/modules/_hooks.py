@@ -102,6 +102,15 @@ class _BackwardHook:
         return res if is_tuple else res[0]
 
 
+def _run_forward_hook(module, hook_id, hook, args, kwargs, result):
+    """One forward hook; what it returns, if not None, replaces the module's output."""
+    if hook_id in module._forward_hooks_with_kwargs:
+        r = hook(module, args, kwargs, result)
+    else:
+        r = hook(module, args, result)
+    return result if r is None else r
+
+
 def call_with_hooks(module, args, kwargs):
     result = None
     called_always = set()
@@ -129,12 +138,7 @@ def call_with_hooks(module, args, kwargs):
         for hook_id, hook in module._forward_hooks.items():
             if hook_id in module._forward_hooks_always_called:
                 called_always.add(hook_id)
-            if hook_id in module._forward_hooks_with_kwargs:
-                r = hook(module, args, kwargs, result)
-            else:
-                r = hook(module, args, result)
-            if r is not None:
-                result = r
+            result = _run_forward_hook(module, hook_id, hook, args, kwargs, result)
         if bw_hook:
             if not isinstance(result, (Tensor, tuple)):
                 warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of "
@@ -146,12 +150,7 @@ def call_with_hooks(module, args, kwargs):
         for hook_id, hook in module._forward_hooks.items():
             if hook_id in module._forward_hooks_always_called and hook_id not in called_always:
                 try:
-                    if hook_id in module._forward_hooks_with_kwargs:
-                        r = hook(module, args, kwargs, result)
-                    else:
-                        r = hook(module, args, result)
-                    if r is not None:
-                        result = r
+                    result = _run_forward_hook(module, hook_id, hook, args, kwargs, result)
                 except Exception as e:
                     warnings.warn("module forward hook with ``always_call=True`` raised an exception that was "
                                   f"silenced as another error was raised in forward: {str(e)}", stacklevel=2)

@@ -1,53 +1,21 @@
 """Reference resnet18 training steps outside torchlike, for side-by-side timing: PyTorch eager
-(a torchvision-equivalent definition, since torchvision is not installed beside the oracle) and
-pure JAX under jax.jit in NCHW/OIHW or NHWC/HWIO layout. Same architecture, SGD with momentum
-0.9, lr 1e-2, loss (pred - labels).sum()."""
+(tests/vision/torch_resnet.py's torchvision-equivalent definition, since torchvision is not
+installed beside the oracle) and pure JAX under jax.jit in NCHW/OIHW or NHWC/HWIO layout. Same
+architecture, SGD with momentum 0.9, lr 1e-2, loss (pred - labels).sum()."""
+import sys
+from pathlib import Path
+
 import numpy as np
 
 LAYERS = [(64, 1), (128, 2), (256, 2), (512, 2)]
 
 
 def torch_resnet18():
+    """PyTorch eager: the torchvision ResNet-18 mirror the tests compare torchlike against."""
     import torch
-    from torch import nn
-
-    class Block(nn.Module):
-        def __init__(self, cin, cout, stride):
-            super().__init__()
-            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(cout)
-            self.relu = nn.ReLU(inplace=True)
-            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(cout)
-            self.downsample = None
-            if stride != 1 or cin != cout:
-                self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-        def forward(self, x):
-            idt = x if self.downsample is None else self.downsample(x)
-            out = self.relu(self.bn1(self.conv1(x)))
-            out = self.bn2(self.conv2(out))
-            return self.relu(out + idt)
-
-    class ResNet(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
-            self.bn1 = nn.BatchNorm2d(64)
-            self.relu = nn.ReLU(inplace=True)
-            self.maxpool = nn.MaxPool2d(3, 2, 1)
-            cin = 64
-            for i, (c, s) in enumerate(LAYERS):
-                setattr(self, f"layer{i + 1}", nn.Sequential(Block(cin, c, s), Block(c, c, 1)))
-                cin = c
-            self.avgpool = nn.AdaptiveAvgPool2d(1)
-            self.fc = nn.Linear(512, 1000)
-
-        def forward(self, x):
-            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-            return self.fc(torch.flatten(self.avgpool(x), 1))
-    return ResNet()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "vision"))
+    from torch_resnet import torch_resnet18 as build
+    return build(torch)
 
 
 def jax_resnet18_step(batch, layout="NCHW", seed=0):
@@ -58,11 +26,12 @@ def jax_resnet18_step(batch, layout="NCHW", seed=0):
     nhwc = layout == "NHWC"
 
     def conv_w(cout, cin, k):
-        w = rng.standard_normal((cout, cin, k, k)).astype(np.float32) * np.sqrt(2.0 / (cout * k * k))
+        w = (rng.standard_normal((cout, cin, k, k)) * np.sqrt(2.0 / (cout * k * k))).astype(np.float32)
         return jnp.asarray(w.transpose(2, 3, 1, 0) if nhwc else w)
 
     def bn(c):
-        return {"w": jnp.ones(c), "b": jnp.zeros(c), "m": jnp.zeros(c), "v": jnp.ones(c)}
+        f32 = jnp.float32  # explicit: torchlike turns on JAX's 64-bit mode in this process
+        return {"w": jnp.ones(c, f32), "b": jnp.zeros(c, f32), "m": jnp.zeros(c, f32), "v": jnp.ones(c, f32)}
 
     params = {"conv1": conv_w(64, 3, 7), "bn1": bn(64), "blocks": []}
     cin = 64
@@ -74,8 +43,8 @@ def jax_resnet18_step(batch, layout="NCHW", seed=0):
                 blk["down_bn"] = bn(c)
             params["blocks"].append((blk, stride))
             cin = c
-    params["fc_w"] = jnp.asarray(rng.standard_normal((1000, 512)).astype(np.float32) * 0.03)
-    params["fc_b"] = jnp.zeros(1000)
+    params["fc_w"] = jnp.asarray((rng.standard_normal((1000, 512)) * 0.03).astype(np.float32))
+    params["fc_b"] = jnp.zeros(1000, jnp.float32)
     strides = [s for _, s in params["blocks"]]
     params["blocks"] = [b for b, _ in params["blocks"]]
     dn = ("NHWC", "HWIO", "NHWC") if nhwc else ("NCHW", "OIHW", "NCHW")

@@ -444,6 +444,13 @@ class Optimizer:
         one computation there."""
         return _state_tensor(p, jnp.asarray(value, dtype=_scalar_dtype()))
 
+    def _setdefault_groups(self, **options):
+        """``__setstate__`` of PyTorch's optimizers: each group gains the ``options`` (in this
+        order) that a pickle from an older version lacks."""
+        for group in self.param_groups:
+            for name, default in options.items():
+                group.setdefault(name, default)
+
     def _convert_legacy_steps(self):
         """``__setstate__`` of PyTorch's optimizers: a float ``step`` from an old checkpoint
         becomes a 0-dim Tensor."""

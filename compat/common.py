@@ -14,18 +14,24 @@ random when it calls a random factory or builds a randomly initialised layer or 
 see ``RANDOM_CALLS``.
 """
 import ast
+import contextlib
 import json
 import os
 import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent
 SCRIPTS = ROOT / "scripts"
 EXPECTED = ROOT / "expected"
 REPO = ROOT.parent
 TORCH_PYTHON = os.environ.get("TORCHLIKE_ORACLE_PYTHON", "/tmp/venv/bin/python")
+# Real torchvision (with the torch it needs, which may be newer than the oracle's): records the
+# scripts that load the pretrained resnet18.
+VISION_PYTHON = os.environ.get("TORCHLIKE_VISION_PYTHON", "/tmp/tvenv/bin/python")
+CHECKPOINT = "resnet18-f37072fd.pth"  # ResNet18_Weights.IMAGENET1K_V1's file name in the hub cache
 
 RANDOM_CALLS = frozenset({
     "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "normal", "bernoulli",
@@ -58,10 +64,23 @@ def needs_checkpoint(path):
     return "ResNet18_Weights" in pathlib.Path(path).read_text()
 
 
-def run(cmd, script, timeout=600):
-    """Runs ``cmd + [script]`` in the script's directory; returns what compare() looks at."""
-    env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONIOENCODING="utf-8")
-    env.setdefault("TORCH_HOME", str(ROOT / "torch_home"))
+@contextlib.contextmanager
+def torch_home(python=None, module=None):
+    """A temporary ``TORCH_HOME`` (so no user's cache is read). With ``python``, its hub cache
+    holds the stand-in resnet18 checkpoint, written by compat/checkpoint.py under that Python
+    with ``module`` (torch or torchlike)."""
+    with tempfile.TemporaryDirectory(prefix="compat_torch_home_") as home:
+        if python is not None:
+            path = pathlib.Path(home) / "hub" / "checkpoints" / CHECKPOINT
+            subprocess.run([python, str(ROOT / "checkpoint.py"), module, str(path)], check=True,
+                           env=dict(os.environ, JAX_PLATFORMS="cpu"))
+        yield home
+
+
+def run(cmd, script, home, extra_env=None, timeout=600):
+    """Runs ``cmd + [script]`` in the script's directory with ``TORCH_HOME=home`` (and
+    ``extra_env``); returns what compare() looks at."""
+    env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONIOENCODING="utf-8", TORCH_HOME=str(home), **(extra_env or {}))
     proc = subprocess.run([*cmd, script.name], cwd=script.parent, env=env, capture_output=True, text=True,
                           timeout=timeout)
     return {"stdout": proc.stdout, "returncode": proc.returncode, "error": _error_line(proc),

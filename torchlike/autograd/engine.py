@@ -38,7 +38,8 @@ _UNUSED = ("The differentiated Tensor at index {i} appears to not have been used
            "allow_unused=True if this is the desired behavior.")
 
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
-_fused = {}
+_fused = {}  # graph structure -> compiled backward program
+_MAX_PROGRAMS = 512
 
 
 def _tensor():
@@ -249,11 +250,6 @@ def _all_arrays(seeds):
     return all(s is None or s._node is None for s in seeds)
 
 
-def _zeros_ct(node, o):
-    shape, dt, diff = node.out_avals[o]
-    return jnp.zeros(shape, dt) if diff else None
-
-
 class _Layout:
     """Integer addressing of a plan for the fused program: a slot per (node, output) and per
     leaf, so the program's structure can be a hashable cache key."""
@@ -330,6 +326,8 @@ def _run_fused(plan, root_edges, seeds, input_edges, accumulate):
     key = (steps, lay.roots, meta, captures, tuple(x is None for x in existing))
     fn = _fused.get(key)
     if fn is None:
+        if len(_fused) >= _MAX_PROGRAMS:  # a model whose graph changes every step
+            _fused.clear()
         fn = _fused[key] = jax.jit(_program(steps, lay.roots, meta, captures, len(leaf_vars)))
     saved = [nodes[k].saved for k, _ in lay.steps]
     leaf_grads, caps = fn(saved, [None if s is None else s._s[0] for s in seeds], existing)
@@ -348,8 +346,9 @@ def _program(steps, roots, meta, captures, n_leaves):
             cts = []
             for o, (shape, dt, diff) in enumerate(out_avals):
                 ct = buf.pop(("n", k, o), None)
-                if ("n", k, o) in captures:
-                    caps[captures.index(("n", k, o))] = ct
+                for i, c in enumerate(captures):
+                    if c == ("n", k, o):
+                        caps[i] = ct
                 cts.append(ct if ct is not None or not diff else jnp.zeros(shape, dt))
             grads = record.vjp_pure(key, sv, cts)
             for tgt, g in zip(targets, grads):

@@ -3,8 +3,8 @@
 ``apply`` runs the op's forward as a cached ``jax.jit`` function and, when grad is needed,
 records a Node. Nodes keep only the inputs PyTorch would save; the backward recomputes what
 it needs from them inside its own compiled program (see ``vjp_pure``), so the tape never
-traces ``jax.vjp`` per call. Compiled functions are cached per (op, static arguments, compute
-dtype, argument pattern); jax.jit then caches per shape and dtype.
+traces ``jax.vjp`` per call. Compiled functions are cached per (op, static arguments, each
+argument's dtype or scalar constant, default dtype); jax.jit then caches per shape.
 """
 import weakref
 
@@ -16,6 +16,7 @@ from . import grad_mode
 from .node import _node_classes, node_class
 
 _state = grad_mode.state
+_default_dtype = _dtype._default
 _pure = {}        # fkey -> (pure forward with casts, jitted forward)
 _vjp_jit = {}     # node key -> jitted per-node VJP
 
@@ -139,7 +140,8 @@ def forward(spec, statics, args):
             sig.append(type(a))
     if mixed:  # torch's promotion also reads which tensors are 0-dim
         sig = [(s, x.ndim == 0) if isinstance(a, Tensor) else s for s, x, a in zip(sig, xs, args)]
-    fkey = (spec, statics, tuple(sig))
+    # the default dtype decides what Python floats and integer division promote to
+    fkey = (spec, statics, tuple(sig), _default_dtype[0])
     entry = _pure.get(fkey)
     if entry is None:
         compute = compute_dtype(spec, args) if spec.promote else None

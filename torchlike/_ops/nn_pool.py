@@ -7,6 +7,7 @@ by PyTorch's divisor (``count_include_pad``, windows clipped by ``ceil_mode``).
 The 1-D forms are the 2-D ops between ``unsqueeze``/``squeeze``, as in PyTorch.
 """
 import numpy as np
+import jax
 import jax.numpy as jnp
 
 from ..autograd.record import apply
@@ -61,6 +62,25 @@ def _max_pool2d(input, kernel_size, stride, padding, dilation, out_hw):
     return _max_of(*_gather(input, *tables))
 
 
+@op("MaxPool2DWithIndicesBackward0", promote=None, method=False, out=False)
+def _max_pool2d_values(input, kernel_size, stride, padding, dilation, out_hw):
+    """max_pool2d without indices, as one reduce_window: its VJP (select-and-scatter) is far
+    cheaper than scattering through gathered patches, and it also sends a tie's gradient to
+    the first maximum in the window, as PyTorch does."""
+    lead = input.ndim - 2
+    pads = [(0, 0)] * lead
+    for i in range(2):
+        size = input.shape[lead + i]
+        high = (out_hw[i] - 1) * stride[i] + dilation[i] * (kernel_size[i] - 1) + 1 - size - padding[i]
+        pads.append((padding[i], max(high, 0)))
+    # a concrete identity lets JAX pick its differentiable max-window primitive
+    init = np.array(-np.inf if jnp.issubdtype(input.dtype, jnp.floating) else jnp.iinfo(input.dtype).min,
+                    input.dtype)
+    out = jax.lax.reduce_window(input, init, jax.lax.max, (1,) * lead + kernel_size,
+                                (1,) * lead + stride, pads, window_dilation=(1,) * lead + dilation)
+    return out[(Ellipsis, slice(0, out_hw[0]), slice(0, out_hw[1]))]
+
+
 @op("AvgPool2DBackward0", promote=None, saves=(), method=False, out=False)
 def _avg_pool2d(input, kernel_size, stride, padding, out_hw, ceil_mode, count_include_pad, divisor_override):
     size = input.shape[-2:]
@@ -103,6 +123,8 @@ def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode):
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     k, s, p, d, out = _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode)
+    if not return_indices and d == (1, 1):  # JAX's max-window VJP has no window dilation
+        return apply(REGISTRY["_max_pool2d_values"], (input,), (k, s, p, d, out))
     values, indices = apply(REGISTRY["_max_pool2d"], (input,), (k, s, p, d, out))
     return (values, indices) if return_indices else values
 

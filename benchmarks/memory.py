@@ -29,6 +29,37 @@ def grow(step, warmup, steps):
     return rss_mb() - before
 
 
+PEAK = """
+import resource, sys
+sys.path.insert(0, {bench!r})
+import resnet_step
+make = {make}
+step = make()
+for _ in range(3):
+    out = step()
+import jax
+jax.block_until_ready(getattr(out, "_s", [out])[0])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def peak_mb(make):
+    """Peak RSS of a fresh process running three resnet18 steps (batch 8) with ``make``."""
+    import subprocess
+    code = PEAK.format(bench=os.path.dirname(os.path.abspath(__file__)), make=make)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else float("nan")
+
+
+def peaks():
+    print("resnet18 8x3x64x64, peak RSS of a process running 3 steps (MB, includes the runtime itself):")
+    for name, make in [("torchlike eager", "lambda: resnet_step.make_torchlike_eager(8)"),
+                       ("torchlike compiled", "lambda: resnet_step.make_torchlike_eager(8, compiled=True)"),
+                       ("PyTorch eager", "lambda: resnet_step.make_torch_eager(8)"),
+                       ("pure JAX jit NCHW", "lambda: resnet_step.make_jax(8, 'NCHW')")]:
+        print(f"  {name:20s} {peak_mb(make):8.0f}")
+
+
 def main():
     import torchlike
     from mlp_step import make_eager
@@ -39,6 +70,7 @@ def main():
         return
     step = make_torchlike_eager(batch=1)
     print(f"resnet18 1x3x64x64, 50 eager steps: RSS grew {grow(step, 5, 50):.1f} MB")
+    peaks()
 
 
 if __name__ == "__main__":

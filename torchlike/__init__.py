@@ -28,11 +28,10 @@ from ._functions import *  # noqa: F401,F403
 from ._functions import __all__ as _functions_all
 from . import nn as nn
 from . import optim as optim
-from . import cuda as cuda, backends as backends, distributed as distributed  # noqa: E402
-
-from . import func as func, viz as viz  # noqa: E402
-from .func import from_jax as from_jax  # noqa: E402
-from .utils.dlpack import from_dlpack as from_dlpack  # noqa: E402
+from . import cuda as cuda, backends as backends, distributed as distributed
+from . import func as func, viz as viz
+from .func import from_jax as from_jax
+from .utils.dlpack import from_dlpack as from_dlpack
+from .serialization import save as save, load as load
 
 __version__ = "0.1.0"
-from .serialization import save as save, load as load

@@ -315,8 +315,6 @@ class Tensor:
         return t
 
     def detach_(self):
-        if self._node is not None and False:
-            pass
         self._node = None
         self._rg = False
         return self

@@ -19,6 +19,8 @@ def typename(obj, /):
     else:
         module = obj.__class__.__module__ or ""
         qualname = obj.__class__.__qualname__
+    if module == "torchlike" or module.startswith("torchlike."):  # torchlike's classes stand for torch's
+        module = "torch" + module[len("torchlike"):]
     return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 

@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 import torchlike
+from oracle import oracle
 from torchlike._compat import MissingTorchAPI, MissingTorchImport, serve_torch
 
 
@@ -41,7 +42,7 @@ def test_missing_torch_names_are_named():
 
 
 def test_names_torch_lacks_too_give_pytorchs_attribute_error():
-    torch = pytest.importorskip("torch")  # the oracle, for its own message
+    torch = oracle()  # the real torch, for its own message
     with pytest.raises(AttributeError) as real:
         torch.no_such_name_zz
     with serve_torch():

@@ -53,40 +53,47 @@ class OpSpec:
         return f"<op {self.name}>"
 
 
-def _generate(spec, params, with_out):
-    """Source for a wrapper with the implementation's exact signature."""
-    names, sig_parts, defaults = [], [], {}
-    kwonly_started = False
-    for i, p in enumerate(params):
-        if p.kind is p.KEYWORD_ONLY and not kwonly_started:
-            sig_parts.append("*")
-            kwonly_started = True
-        if p.kind is p.VAR_POSITIONAL:
-            sig_parts.append("*" + p.name)
-            kwonly_started = True
-        elif p.default is p.empty:
-            sig_parts.append(p.name)
-        else:
-            defaults["_d" + str(i)] = p.default
-            sig_parts.append(f"{p.name}=_d{i}")
-        names.append(p.name)
-    # PyTorch also accepts NumPy's names: sum(x, axis=1, keepdims=True)
-    aliases = [(a, n) for a, n in (("axis", "dim"), ("keepdims", "keepdim")) if n in names]
-    if with_out or aliases:
-        if not kwonly_started:
-            sig_parts.append("*")
-        if with_out:
-            sig_parts.append("out=None")
-        sig_parts.extend(f"{a}=None" for a, _ in aliases)
-    tensors = names[:spec.nt]
-    statics = names[spec.nt:]
-    targs = f"tuple({tensors[0]})" if spec.seq else "(" + "".join(t + ", " for t in tensors) + ")"
-    sargs = "(" + "".join(s + ", " for s in statics) + ")"
-    call = f"_apply(_spec, {targs}, {sargs})"
-    body = "".join(f"    if {a} is not None: {n} = {a}\n" for a, n in aliases)
-    body += f"    return _out(out, {call})\n" if with_out else f"    return {call}\n"
-    src = f"def {spec.name}({', '.join(sig_parts)}):\n{body}"
-    return src, defaults, targs, sargs, sig_parts
+_ALIASES = (("axis", "dim"), ("keepdims", "keepdim"))  # PyTorch also takes NumPy's names
+
+
+class _Source:
+    """The pieces every generated wrapper of one op shares: its signature (the
+    implementation's, plus ``out=`` and the NumPy aliases), the lines applying the aliases, and
+    the ``_apply`` call expression."""
+
+    def __init__(self, spec, params, with_out):
+        names, sig, self.defaults = [], [], {}
+        kwonly = False
+        for i, p in enumerate(params):
+            if p.kind is p.KEYWORD_ONLY and not kwonly:
+                sig.append("*")
+                kwonly = True
+            if p.default is p.empty:
+                sig.append(p.name)
+            else:
+                self.defaults[f"_d{i}"] = p.default
+                sig.append(f"{p.name}=_d{i}")
+            names.append(p.name)
+        aliases = [(a, n) for a, n in _ALIASES if n in names]
+        extra = [f"{a}=None" for a, _ in aliases]
+        star = [] if kwonly else ["*"]
+        self.signature = ", ".join(sig + (star + extra if extra else []))
+        tail = (["out=None"] if with_out else []) + extra
+        self.signature_out = ", ".join(sig + (star + tail if tail else []))
+        self.alias_lines = "".join(f"    if {a} is not None: {n} = {a}\n" for a, n in aliases)
+        self.first = names[0]
+        self.call = self._call(spec, names)
+        # the dunder form: self and other, every later parameter at its default
+        later = [f"_d{i}" for i in range(2, len(params))]
+        self.binary_ok = len(params) >= 2 and all(d in self.defaults for d in later) and not spec.seq
+        if self.binary_ok:
+            self.binary_call = self._call(spec, ["self", "other"] + later)
+
+    @staticmethod
+    def _call(spec, names):
+        tensors, statics = names[:spec.nt], names[spec.nt:]
+        targs = f"tuple({tensors[0]})" if spec.seq else "(" + "".join(t + ", " for t in tensors) + ")"
+        return f"_apply(_spec, {targs}, ({''.join(s + ', ' for s in statics)}))"
 
 
 def _finish_out(out, result):
@@ -116,64 +123,51 @@ def op(grad=None, *, nt=1, promote="same", cast=None, saves=None, saves_out=Fals
         if any(p.kind is p.KEYWORD_ONLY for p in params):
             names = [p.name for p in params]
             spec.fn = lambda *xs: fn(**dict(zip(names, xs)))  # runs only while jax traces
-        src, defaults, targs, sargs, sig_parts = _generate(spec, params, out)
-        ns = {"_apply": apply, "_spec": spec, "_out": _finish_out, **defaults}
-        exec(src, ns)
+        src = _Source(spec, params, out)
+        ns = {"_apply": apply, "_spec": spec, "_out": _finish_out, "_Tensor": Tensor, "_OPERAND": _OPERAND,
+              **src.defaults}
+        body = (f"    _r = {src.call}\n    return _r if out is None else _out(out, _r)\n" if out
+                else f"    return {src.call}\n")
+        exec(f"def {spec.name}({src.signature_out}):\n{src.alias_lines}{body}", ns)
         public = ns[spec.name]
         public.__doc__ = fn.__doc__
         public.__qualname__ = spec.name
         public.__module__ = "torchlike"
         spec.public = public
         spec.doc = fn.__doc__
+        if spec.name in REGISTRY:
+            raise RuntimeError(f"op {spec.name!r} is declared twice")
         REGISTRY[spec.name] = spec
         if method:
             setattr(Tensor, spec.name, method if callable(method) else public)
         if inplace:
-            parts = [p for p in sig_parts if p != "out=None"]
-            if parts and parts[-1] == "*":
-                parts.pop()
-            inplace_src = (f"def {spec.name}_({', '.join(parts)}):\n"
-                           f"    {params[0].name}._check_inplace()\n"
-                           f"    return {params[0].name}._set_result({src.split('return ')[-1].strip()})\n")
-            inplace_src = inplace_src.replace("_out(out, ", "(")
-            inplace_src = inplace_src.replace("    return " + params[0].name + "._set_result(", "".join(
-                f"    if {a} is not None: {n} = {a}\n" for a, n in (("axis", "dim"), ("keepdims", "keepdim"))
-                if n in [p.name for p in params] and f"{a}=None" in parts) + "    return " + params[0].name + "._set_result(", 1)
-            exec(inplace_src, ns)
+            exec(f"def {spec.name}_({src.signature}):\n{src.alias_lines}"
+                 f"    {src.first}._check_inplace()\n    return {src.first}._set_result({src.call})\n", ns)
             setattr(Tensor, spec.name + "_", ns[spec.name + "_"])
         if dunder:
-            _dunders(spec, dunder, inplace)
+            _dunders(spec, dunder, inplace, src, ns)
         return public if func else fn
     return declare
 
 
-def _dunders(spec, dunder, inplace):
-    f = spec.public
-
-    def forward(self, other):
-        if not _operand(other):
-            return NotImplemented
-        return f(self, other)
-
-    def reflected(self, other):
-        if not _operand(other):
-            return NotImplemented
-        return f(other, self)
-
-    setattr(Tensor, f"__{dunder}__", forward)
-    setattr(Tensor, f"__r{dunder}__", reflected)
+def _dunders(spec, dunder, inplace, src, ns):
+    """``__op__``, ``__rop__`` and ``__iop__``: they call ``_apply`` directly (one Python frame
+    less than going through the public function) with every later parameter at its default."""
+    if not src.binary_ok:
+        raise TypeError(f"op {spec.name} cannot have operator dunders: parameters after the second need defaults")
+    check = "    if not isinstance(other, _OPERAND):\n        return NotImplemented\n"
+    exec(f"def __{dunder}__(self, other):\n{check}    return {src.binary_call}\n", ns)
+    reflected = src.binary_call.replace("(self, other, ", "(other, self, ", 1)
+    exec(f"def __r{dunder}__(self, other):\n{check}    return {reflected}\n", ns)
+    setattr(Tensor, f"__{dunder}__", ns[f"__{dunder}__"])
+    setattr(Tensor, f"__r{dunder}__", ns[f"__r{dunder}__"])
     if inplace:
-        inplace_method = getattr(Tensor, spec.name + "_")
-
-        def iop(self, other):
-            if not _operand(other):
-                return NotImplemented
-            return inplace_method(self, other)
-        setattr(Tensor, f"__i{dunder}__", iop)
+        exec(f"def __i{dunder}__(self, other):\n{check}    self._check_inplace()\n"
+             f"    return self._set_result({src.binary_call})\n", ns)
+        setattr(Tensor, f"__i{dunder}__", ns[f"__i{dunder}__"])
 
 
-def _operand(x):
-    return isinstance(x, (Tensor, int, float, complex))
+_OPERAND = (Tensor, int, float, complex)
 
 
 def call(spec, args, statics=()):

@@ -399,3 +399,11 @@ def custom_function(T, see):
     see(y, type(y.grad_fn).__name__)
     (y * 2).sum().backward()
     see(x.grad)
+
+
+@scenario
+def backward_through_op_without_derivative(T, see):
+    x = T.tensor([1., 2.], requires_grad=True)
+    y = x // 2
+    see(y.requires_grad, type(y.grad_fn).__name__)
+    (3 % x).sum().backward()

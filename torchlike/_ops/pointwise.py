@@ -86,8 +86,8 @@ Tensor.div = Tensor.divide = Tensor.true_divide = div
 Tensor.div_ = Tensor.divide_ = Tensor.true_divide_ = _div_
 
 
-# PyTorch records floor_divide but has no derivative for it (backward raises there; here the
-# gradient is zero)
+# PyTorch records floor_divide but has no derivative for it: backward through it raises
+# (autograd/engine.py, _check_saved)
 @op("torch::autograd::NotImplemented", nt=2, inplace=True, dunder="floordiv")
 def floor_divide(input, other):
     return jnp.floor_divide(input, other)

@@ -34,10 +34,13 @@ class State:
         return (tuple((id(t), t._s[0].shape, t._s[0].dtype, t._rg,
                        None if t._grad is None else (t._grad._s[0].shape, t._grad._s[0].dtype))
                       for t in self.tensors),
-                tuple((id(g), tuple(sorted((k, _hashable(v)) for k, v in g.items() if k not in ("params", "lr")))) for g in self.groups))
+                tuple((id(g),) + tuple((k, _hashable(v)) for k, v in g.items() if k != "params" and k != "lr")
+                      for g in self.groups))
 
 
 def _hashable(v):
+    if type(v) in (int, float, bool, str, type(None)):
+        return v
     try:
         hash(v)
         return v
@@ -81,11 +84,19 @@ def _roots(fn):
             yield g[name]
 
 
+_names_of = {}
+
+
 def _names(code):
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _names(const)
+    """Global names a function's code (nested functions included) may read; cached per code
+    object, since the compiled step asks on every call."""
+    names = _names_of.get(code)
+    if names is None:
+        names = set(code.co_names)
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                names |= _names(const)
+        names = _names_of[code] = tuple(sorted(names))
     return names
 
 

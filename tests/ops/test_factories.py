@@ -110,3 +110,13 @@ def test_conversions():
     t = torchlike.ones(2)
     assert t.to(torchlike.float32) is t and t.float() is t
     assert t.to(torch.float32 if False else torchlike.float32, copy=True) is not t
+
+
+def test_view_as_another_dtype_reads_the_same_bytes():
+    torch = oracle()
+    data = np.array([[1.0, -2.5, 3.25, 1e-3]], np.float32)
+    for dt in ("int32", "int16", "float64", "uint8", "float32"):
+        ours = torchlike.tensor(data).view(getattr(torchlike, dt))
+        theirs = torch.tensor(data).view(getattr(torch, dt))
+        assert str(ours.dtype) == str(theirs.dtype) and tuple(ours.shape) == tuple(theirs.shape)
+        np.testing.assert_array_equal(np.asarray(ours), theirs.numpy())

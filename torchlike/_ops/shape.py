@@ -2,8 +2,10 @@
 
 torchlike's views are copies (JAX arrays are immutable); see the README for what that changes.
 """
+import jax
 import jax.numpy as jnp
 
+from .. import _dtype
 from .registry import op, REGISTRY
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.record import apply
@@ -47,8 +49,32 @@ def reshape(input, shape):  # noqa: F811  (the public form checks the shape firs
 
 
 Tensor.reshape = _reshape_public
-Tensor.view = lambda self, *shape: (self.to(shape[0]) if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list))
-                                    else _reshape_public(self, *shape))
+def _view(self, *shape):
+    """``view(*shape)``, or ``view(dtype)``: the same bytes read as another dtype."""
+    if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
+        return _view_dtype(self, shape[0])
+    return _reshape_public(self, *shape)
+
+
+def _view_dtype(self, dtype):
+    if dtype is self.dtype:
+        return self.detach() if self._node is None else self
+    arr = self._s[0]
+    old, new = arr.dtype.itemsize, dtype.itemsize
+    if old != new and (arr.ndim == 0 or (arr.shape[-1] * old) % new):
+        raise RuntimeError(f"self.size(-1) must be divisible by {new // old if new > old else 1} to view "
+                           f"{self.dtype} as {dtype} (different element sizes), but got "
+                           f"{arr.shape[-1] if arr.ndim else 1}")
+    if old > new:
+        out = jax.lax.bitcast_convert_type(arr, dtype.np).reshape(arr.shape[:-1] + (-1,))
+    elif old < new:
+        out = jax.lax.bitcast_convert_type(arr.reshape(arr.shape[:-1] + (-1, new // old)), dtype.np)
+    else:
+        out = jax.lax.bitcast_convert_type(arr, dtype.np)
+    return Tensor._wrap(out)  # a reinterpretation has no gradient
+
+
+Tensor.view = _view
 Tensor.view_as = lambda self, other: _reshape_public(self, other.shape)
 Tensor.reshape_as = Tensor.view_as
 

@@ -156,3 +156,30 @@ def test_compiled_module_is_one_node_with_eager_gradients_and_buffers():
     compiled.eval()
     np.testing.assert_allclose(np.asarray(compiled(x).detach()), np.asarray(eager(x).detach()), rtol=1e-5,
                                atol=1e-6)
+
+
+def test_model_and_optimizer_passed_as_arguments_are_state():
+    from torchlike import nn
+
+    def make():
+        torch.manual_seed(0)
+        model = nn.Linear(3, 1)
+        return model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(model, opt, x, y):
+        opt.zero_grad()
+        loss = ((model(x).squeeze(1) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    x, y = torch.rand(4, 3), torch.rand(4)
+    m1, o1 = make()
+    m2, o2 = make()
+    compiled = torch.compile(step)
+    for _ in range(4):
+        le = step(m1, o1, x, y)
+        lc = compiled(m2, o2, x, y)
+        np.testing.assert_allclose(float(lc), float(le), rtol=1e-6)
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_allclose(np.asarray(q.detach()), np.asarray(p.detach()), rtol=1e-6, atol=1e-7)
+    assert len(compiled.programs) == 1

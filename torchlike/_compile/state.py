@@ -22,6 +22,7 @@ class State:
         self.tensors = []
         self.groups = []
         self.owners = []
+        self.holders = ()
         self._seen = set()
 
     def add_tensor(self, t):
@@ -58,10 +59,10 @@ def find_state(fn, args, kwargs):
     return state
 
 
-def fingerprint(fn, state):
+def fingerprint(fn, state, holders=()):
     """Changes whenever ``find_state`` could find something different."""
     from ..nn.modules.module import structure_version
-    return (tuple(id(r) for r in _roots(fn)), structure_version[0],
+    return (tuple(id(r) for r in _roots(fn)), tuple(id(h) for h in holders), structure_version[0],
             tuple((len(o.state), len(o.param_groups)) for o in state.optimizers))
 
 

@@ -53,12 +53,15 @@ class CompiledStep:
         if self.calls == 1 or self.eager:
             return self.fn(*args, **kwargs)
         inputs, rebuild = _flatten_args(args, kwargs)
+        # modules and optimizers passed as arguments hold state too
+        holders = tuple(x for x in inputs if not isinstance(x, (Tensor, int, float, bool, str, type(None))))
         state = self.state
-        if state is None or fingerprint(self.fn, state) != self.state_print:
-            state = find_state(self.fn, (), {})
+        if state is None or fingerprint(self.fn, state, holders) != self.state_print:
+            state = find_state(self.fn, holders, {})
+            state.holders = holders
             arg_ids = {id(t) for t in inputs if isinstance(t, Tensor)}
             state.tensors = [t for t in state.tensors if id(t) not in arg_ids]
-            self.state, self.state_print = state, fingerprint(self.fn, state)
+            self.state, self.state_print = state, fingerprint(self.fn, state, holders)
         key = (state.signature(), rebuild.signature, grad_mode.state.enabled)
         program = self.programs.get(key)
         if program is None:
@@ -130,7 +133,8 @@ class _Program:
             for group, lr in zip(state.groups, lrs):
                 group["lr"] = lr
             gen._traced = [counter, 0]
-            leaves = [Tensor._wrap(x[0]) if isinstance(x, tuple) else x for x in inputs]
+            leaves = [Tensor._wrap(x[0]) if isinstance(x, tuple) else kind[1]
+                      for x, kind in zip(inputs, self.rebuild.kinds)]
             for leaf, kind in zip(leaves, self.rebuild.kinds):
                 if isinstance(leaf, Tensor) and kind[2]:
                     leaf._rg = True
@@ -169,7 +173,8 @@ class _Program:
         lrs = [self._device_scalar(_as_float(g["lr"]), jnp.float64) for g in state.groups]
         gen = _random.default_generator
         counter = self._device_scalar(gen._counter, jnp.int64)
-        flat_inputs = [(x._s[0],) if isinstance(x, Tensor) else x for x in inputs]
+        # non-tensor arguments are part of the program's key (rebuild.kinds), not inputs
+        flat_inputs = [(x._s[0],) if isinstance(x, Tensor) else None for x in inputs]
         new_arrays, new_grads, outs, next_counter = self.jitted(arrays, grads, lrs, counter, flat_inputs)
         gen._counter += self.draws
         self._scalars[(gen._counter, jnp.int64)] = next_counter
@@ -201,7 +206,7 @@ class _Program:
 
     def _check_no_new_state(self, state):
         known = {id(t) for t in state.tensors}
-        for t in find_state(self.step.fn, (), {}).tensors:
+        for t in find_state(self.step.fn, state.holders, {}).tensors:
             if id(t) not in known and isinstance(t._s[0], jax.core.Tracer):
                 raise CompileError(
                     f"torchlike.compile: {self.step.__name__} created new state while being compiled (a tensor "

@@ -35,6 +35,59 @@ def _check_requires_grad(dt, factory=True):
                            else "only Tensors of floating point dtype can require gradients")
 
 
+class _Storage(list):
+    """A tensor's one-slot array holder, shared by ``.data`` and ``detach()`` aliases. A list
+    subclass (not a list) so that ``numpy()`` can turn it into a ``_NumpyStorage`` in place."""
+
+    __slots__ = ()
+
+
+class _NumpyStorage(_Storage):
+    """Storage shared with a NumPy array, as PyTorch's CPU tensors share memory with
+    ``numpy()`` and ``from_numpy``: reads copy the array's current values onto the device (JAX
+    arrays must not change under XLA), writes go into it. Slot 1 holds the NumPy array; slot 0 a
+    tracer while ``torchlike.compile`` traces a step."""
+
+    __slots__ = ()
+
+    def __getitem__(self, i):
+        traced = list.__getitem__(self, 0)
+        return traced if traced is not None else jnp.array(list.__getitem__(self, 1), copy=True)
+
+    def __setitem__(self, i, value):
+        if isinstance(value, jax.core.Tracer):
+            list.__setitem__(self, 0, value)
+            return
+        if isinstance(value, jax.Array) and not _on_host_default(value):
+            # moved to another device or sharded (data parallel): the sharing ends, as a
+            # PyTorch tensor moved off the CPU no longer shares the NumPy array
+            list.__delitem__(self, slice(1, None))
+            self.__class__ = _Storage
+            list.__setitem__(self, 0, value)
+            return
+        list.__setitem__(self, 0, None)
+        np.copyto(list.__getitem__(self, 1), np.asarray(value))
+
+
+def _on_host_default(arr):
+    """Only an array on the one default CPU device can live in NumPy memory without moving."""
+    devices = arr.devices()
+    return len(devices) == 1 and next(iter(devices)) == jax.devices()[0] and jax.devices()[0].platform == "cpu"
+
+
+def _storage(array):
+    s = _Storage()
+    s.append(array)
+    return s
+
+
+def _numpy_storage(ndarray):
+    s = _NumpyStorage()
+    list.append(s, None)
+    list.append(s, ndarray)
+    return s
+
+
 class Tensor:
     __slots__ = ("_s", "_v", "_rg", "_node", "_out_nr", "_grad", "_retains", "_hooks", "_acc",
                  "__weakref__", "__dict__")
@@ -47,7 +100,7 @@ class Tensor:
     @classmethod
     def _wrap(cls, array, node=None, out_nr=0):
         t = object.__new__(cls)
-        t._s = [array]
+        t._s = _storage(array)
         t._v = [0]
         t._rg = node is not None
         t._node = node
@@ -134,10 +187,22 @@ class Tensor:
         return np.asarray(self._s[0]).tolist()
 
     def numpy(self, *, force=False):
+        """Shares memory with the tensor (and its ``.data``/``detach()`` aliases) as in PyTorch:
+        in-place ops on the tensor change the array and writes to the array change the tensor."""
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                                "instead.")
-        return np.asarray(self._s[0])
+        s = self._s
+        if type(s) is _NumpyStorage:
+            return list.__getitem__(s, 1)
+        arr = s[0]
+        if type(s) is not _Storage or isinstance(arr, jax.core.Tracer) or not _on_host_default(arr):
+            return np.asarray(arr)  # sharded, accelerator or traced arrays are not shared
+        host = np.array(arr)  # a writable copy becomes the storage
+        s.__class__ = _NumpyStorage
+        list.__setitem__(s, 0, None)
+        list.append(s, host)
+        return host
 
     def __array__(self, dtype=None, copy=None):
         arr = np.asarray(self._s[0])
@@ -327,7 +392,7 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        self._s = [value._s[0]] if value._s is self._s else value._s
+        self._s = _storage(value._s[0]) if value._s is self._s else value._s
 
     # -- in-place writes -------------------------------------------------------------------------
     def _set_result(self, result, check_leaf=True):

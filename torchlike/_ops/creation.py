@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _dtype
 from .._device import device as _device_cls, place as _device_place
-from .._tensor import Tensor, _check_requires_grad
+from .._tensor import Tensor, _check_requires_grad, _numpy_storage
 
 
 def _place(arr, device):
@@ -101,7 +101,9 @@ def from_numpy(ndarray):
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     _dtype.from_numpy_dtype(ndarray.dtype)
-    return Tensor._wrap(jnp.asarray(ndarray))
+    t = Tensor._wrap(None)
+    t._s = _numpy_storage(ndarray)  # shares memory with ``ndarray``, as in PyTorch
+    return t
 
 
 def _size(size):

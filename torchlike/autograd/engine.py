@@ -201,7 +201,7 @@ class _Plan:
 
 
 def _check_saved(node):
-    if node._name == "torch::autograd::NotImplemented":  # recorded, but PyTorch has no derivative
+    if node._no_derivative:
         raise RuntimeError(f"derivative for aten::{node.key[0][0].name.lstrip('_')} is not implemented")
     if node._released:
         raise RuntimeError(_FREED)
@@ -234,7 +234,7 @@ def _run(roots, seeds, retain_graph, create_graph, inputs, accumulate):
     plan = _Plan(root_edges, input_edges)
     needed = plan.needed
     for n in plan.order:
-        if n in needed and (n.checks or n._released or n._name == "torch::autograd::NotImplemented"):
+        if n in needed and (n.checks or n._released or n._no_derivative):
             _check_saved(n)
     if create_graph or plan.python_between_nodes or not _all_arrays(seeds):
         got = _run_stepwise(plan, root_edges, seeds, create_graph, input_edges, accumulate)

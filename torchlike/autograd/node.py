@@ -14,7 +14,10 @@ def node_class(name):
     cls = _node_classes.get(name)
     if cls is None:
         # "torch::autograd::CopySlices" names a class CopySlices, as in PyTorch
-        cls = _node_classes[name] = type(name.split("::")[-1], (Node,), {"__slots__": (), "_name": name})
+        cls = _node_classes[name] = type(name.split("::")[-1], (Node,), {
+            "__slots__": (), "_name": name,
+            # PyTorch records these ops but has no derivative for them: backward raises
+            "_no_derivative": name == "torch::autograd::NotImplemented"})
     return cls
 
 
@@ -24,6 +27,7 @@ class Node:
                  "__weakref__")
     pre_hooks = hooks = retained = None
     _released = False
+    _no_derivative = False
 
     @property
     def metadata(self):

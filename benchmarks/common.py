@@ -6,19 +6,28 @@ import time
 
 def median_us(step, warmup=20, repeat=7, number=50, sync=None):
     """Median microseconds per call of ``step`` (``sync`` blocks on asynchronous results)."""
-    for _ in range(warmup):
-        out = step()
-    if sync:
-        sync(out)
-    runs = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
+    return interleaved_us([("", step, sync)], warmup, repeat, number)[0][1]
+
+
+def interleaved_us(steps, warmup=20, repeat=15, number=50):
+    """[(name, median microseconds per call)] for each (name, step, sync) in ``steps``. The
+    steps take turns, one batch of ``number`` calls each per round, so that a slow spell of
+    this shared machine lands on every row alike instead of on whichever ran then."""
+    for _, step, sync in steps:
+        for _ in range(warmup):
             out = step()
         if sync:
             sync(out)
-        runs.append((time.perf_counter() - t0) / number * 1e6)
-    return statistics.median(runs)
+    runs = [[] for _ in steps]
+    for _ in range(repeat):
+        for (_, step, sync), times in zip(steps, runs):
+            t0 = time.perf_counter()
+            for _ in range(number):
+                out = step()
+            if sync:
+                sync(out)
+            times.append((time.perf_counter() - t0) / number * 1e6)
+    return [(name, statistics.median(times)) for (name, _, _), times in zip(steps, runs)]
 
 
 def first_call_ms(make_and_step):

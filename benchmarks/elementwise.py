@@ -6,7 +6,7 @@ import sys
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from common import machine, median_us, table  # noqa: E402
+from common import interleaved_us, machine, table  # noqa: E402
 
 
 def main():
@@ -17,15 +17,15 @@ def main():
     b = torchlike.tensor([3.0, 4.0], requires_grad=True)
     mul = jax.jit(lambda x, y: x * y)
     xa, xb = jnp.asarray([1.0, 2.0], jnp.float32), jnp.asarray([3.0, 4.0], jnp.float32)
-    rows = [("torchlike a * b", median_us(lambda: a * b, number=2000)),
-            ("cached jax.jit(mul)", median_us(lambda: mul(xa, xb), number=2000))]
+    steps = [("torchlike a * b", lambda: a * b, None), ("cached jax.jit(mul)", lambda: mul(xa, xb), None)]
     try:
         import torch
         ta = torch.tensor([1.0, 2.0], requires_grad=True)
         tb = torch.tensor([3.0, 4.0], requires_grad=True)
-        rows.append(("PyTorch a * b", median_us(lambda: ta * tb, number=2000)))
+        steps.append(("PyTorch a * b", lambda: ta * tb, None))
     except ImportError:
         pass
+    rows = interleaved_us(steps, repeat=25, number=1000)
     print(f"machine: {machine()}; jax {jax.__version__}")
     table("one elementwise op on tensors that require grad", rows, ["cached jax.jit(mul)", "PyTorch a * b"])
 

@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np  # noqa: E402
 
-from common import first_call_ms, machine, median_us, table  # noqa: E402
+from common import first_call_ms, interleaved_us, machine, table  # noqa: E402
 
 LR = 1e-3
 rng = np.random.default_rng(0)
@@ -52,7 +52,9 @@ def make_compiled(T):
     return lambda: compiled(x, y)
 
 
-def make_jax():
+def make_jax(with_grads=False):
+    """Pure JAX; ``with_grads`` also returns the gradients, as a compiled torchlike step must
+    (PyTorch's ``.grad`` is observable after the step): the floor for torchlike compiled."""
     import jax
     import jax.numpy as jnp
 
@@ -64,13 +66,14 @@ def make_jax():
     @jax.jit
     def step(params, x, y):
         loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
-        return [p - LR * g for p, g in zip(params, grads)], loss
+        new = [p - LR * g for p, g in zip(params, grads)]
+        return (new, loss, grads) if with_grads else (new, loss)
 
     state = {"p": [jnp.asarray(DATA[k]) for k in ("w1", "b1", "w2", "b2")]}
     x, y = jnp.asarray(DATA["x"]), jnp.asarray(DATA["y"])
 
     def run():
-        state["p"], loss = step(state["p"], x, y)
+        state["p"], loss, *grads = step(state["p"], x, y)
         return loss
     return run
 
@@ -78,20 +81,21 @@ def make_jax():
 def main():
     import jax
     import torchlike
-    rows, first = [], []
-    first.append(("torchlike eager", first_call_ms(lambda: make_eager(torchlike)())))
-    rows.append(("torchlike eager", median_us(make_eager(torchlike), sync=lambda l: l._s[0].block_until_ready())))
-    first.append(("torchlike compiled", first_call_ms(lambda: [f() for f in [make_compiled(torchlike)] for _ in range(2)])))
-    rows.append(("torchlike compiled", median_us(make_compiled(torchlike), sync=lambda l: l._s[0].block_until_ready())))
+    sync = lambda l: l._s[0].block_until_ready()  # noqa: E731
+    first = [("torchlike eager", first_call_ms(lambda: make_eager(torchlike)())),
+             ("torchlike compiled", first_call_ms(lambda: [f() for f in [make_compiled(torchlike)] for _ in range(2)]))]
+    steps = [("torchlike eager", make_eager(torchlike), sync), ("torchlike compiled", make_compiled(torchlike), sync)]
     try:
         import torch
         torch.set_num_threads(os.cpu_count())
         first.append(("PyTorch eager", first_call_ms(lambda: make_eager(torch)())))
-        rows.append(("PyTorch eager", median_us(make_eager(torch))))
+        steps.append(("PyTorch eager", make_eager(torch), None))
     except ImportError:
         print("(PyTorch not installed: its row is missing)")
     first.append(("pure JAX jit", first_call_ms(lambda: make_jax()())))
-    rows.append(("pure JAX jit", median_us(make_jax(), sync=jax.block_until_ready)))
+    steps.append(("pure JAX jit", make_jax(), jax.block_until_ready))
+    steps.append(("pure JAX jit + grads out", make_jax(with_grads=True), jax.block_until_ready))
+    rows = interleaved_us(steps, repeat=25)
     print(f"machine: {machine()}; jax {jax.__version__}")
     table("tutorial MLP step", rows, ["PyTorch eager", "pure JAX jit"])
     print("\nfirst step, compilation included (ms): " + ", ".join(f"{n} {v:.0f}" for n, v in first))

@@ -412,11 +412,7 @@ class Tensor:
         node = result._node
         if node is not None:
             # the op saved ``self`` before writing into it; that write is not a later modification
-            for saved in node.checks:
-                if saved.counter is self._v:
-                    saved.version = self._v[0]
-                elif saved.index is None and saved.counter is result._v:  # a saved result is now self
-                    saved.counter, saved.version = self._v, self._v[0]
+            _record.own_write(node, self, result)
             self._node = result._node
             self._out_nr = result._out_nr
             self._rg = True

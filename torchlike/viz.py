@@ -116,9 +116,9 @@ def _size_to_str(size):
 def _op_fields(fn):
     """(saved-tensor names and arrays, static argument names and values) of a recorded op, from
     the op declaration behind the node; empty for nodes without one."""
-    key = getattr(fn, "fn", None)
+    key = getattr(fn, "key", None)
     try:
-        spec, statics = key[0], key[1]
+        spec, statics = key[0][0], key[0][1]
         import inspect
         params = list(inspect.signature(spec.public).parameters)
     except Exception:  # noqa: BLE001  (user Functions and AccumulateGrad have no op declaration)

@@ -14,7 +14,7 @@ from .._tensor import Tensor
 from .._ops import random as _random
 from ..autograd import grad_mode
 from ..autograd.node import node_class
-from ..autograd.record import apply
+from ..autograd.record import apply, own_write
 
 
 class _ModuleSpec:
@@ -76,10 +76,8 @@ class CompiledModule:
             if new._s[0] is not b._s[0]:
                 b._s[0] = new._s[0]
                 b._v[0] += 1
-                if node is not None:  # the node saved the old values: this write is its own
-                    for saved in node.checks:
-                        if saved.counter is b._v:
-                            saved.version = b._v[0]
+                if node is not None:  # the node saved the old values
+                    own_write(node, b)
         results = list(outs[:n_out])
         return jax.tree_util.tree_unflatten(self._out_tree[statics], [results.pop(0) if x is None else x
                                                                         for x in self._out_leaves[statics]])

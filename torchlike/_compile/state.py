@@ -23,6 +23,7 @@ class State:
         self.groups = []
         self.owners = []
         self.holders = ()
+        self.written = None  # (arrays, grads, signature) a compiled program last wrote back
         self._seen = set()
 
     def add_tensor(self, t):
@@ -30,13 +31,44 @@ class State:
             self._seen.add(id(t))
             self.tensors.append(t)
 
-    def signature(self):
-        """What a compiled program depends on besides values."""
-        return (tuple((id(t), t._s[0].shape, t._s[0].dtype, t._rg,
-                       None if t._grad is None else (t._grad._s[0].shape, t._grad._s[0].dtype))
-                      for t in self.tensors),
-                tuple((id(g),) + tuple((k, _hashable(v)) for k, v in g.items() if k != "params" and k != "lr")
-                      for g in self.groups))
+    def snapshot(self):
+        """(arrays, gradients, signature): the state's current arrays and ``.grad`` arrays, and
+        what a compiled program depends on besides their values. It runs every call, so when
+        every tensor still holds what the last program wrote, that program's result signature
+        is reused instead of reading each shape again."""
+        w = self.written
+        if w is not None:
+            arrays, grads, sig = w
+            for t, a, g, s in zip(self.tensors, arrays, grads, sig):
+                tg = t._grad
+                if t._s[0] is not a or t._rg is not s[3] or (None if tg is None else tg._s[0]) is not g:
+                    break
+            else:
+                return arrays, grads, (sig, self._groups_signature())
+        arrays, grads, sig = [], [], []
+        for t in self.tensors:
+            a = t._s[0]
+            g = t._grad
+            arrays.append(a)
+            if g is None:
+                grads.append(None)
+                sig.append((id(t), a.shape, a.dtype, t._rg, None))
+            else:
+                g = g._s[0]
+                grads.append(g)
+                sig.append((id(t), a.shape, a.dtype, t._rg, g.shape, g.dtype))
+        return arrays, grads, (tuple(sig), self._groups_signature())
+
+    def _groups_signature(self):
+        groups = []
+        for g in self.groups:
+            hyper = tuple([kv for kv in g.items() if kv[0] != "params" and kv[0] != "lr"])
+            try:
+                hash(hyper)
+            except TypeError:
+                hyper = tuple((k, _hashable(v)) for k, v in hyper)
+            groups.append((id(g), hyper))
+        return tuple(groups)
 
 
 def _hashable(v):
@@ -60,10 +92,34 @@ def find_state(fn, args, kwargs):
 
 
 def fingerprint(fn, state, holders=()):
-    """Changes whenever ``find_state`` could find something different."""
-    from ..nn.modules.module import structure_version
-    return (tuple(id(r) for r in _roots(fn)), tuple(id(h) for h in holders), structure_version[0],
-            tuple((len(o.state), len(o.param_groups)) for o in state.optimizers))
+    """Changes whenever ``find_state`` could find something different. Runs every call."""
+    global _structure_version
+    if _structure_version is None:  # not at import: nn imports this package
+        from ..nn.modules.module import structure_version as _structure_version
+    return (_root_ids(fn), tuple([id(h) for h in holders]), _structure_version[0],
+            tuple([(len(o.state), len(o.param_groups)) for o in state.optimizers]))
+
+
+def _root_ids(fn):
+    """ids of what ``_roots`` yields, without its generator (the compiled step asks every call)."""
+    if isinstance(fn, types.MethodType) or getattr(fn, "__code__", None) is None:
+        return tuple([id(r) for r in _roots(fn)])
+    ids = []
+    for cell in fn.__closure__ or ():
+        try:
+            ids.append(id(cell.cell_contents))
+        except ValueError:
+            pass
+    g = fn.__globals__
+    for name in _names(fn.__code__):
+        v = g.get(name, _MISSING)
+        if v is not _MISSING:
+            ids.append(id(v))
+    return tuple(ids)
+
+
+_MISSING = object()
+_structure_version = None
 
 
 def _roots(fn):

@@ -14,6 +14,7 @@ import logging
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._tensor import Tensor
 from ..autograd import grad_mode
@@ -26,6 +27,9 @@ _CONCRETE = (
     "torchlike.compile could not compile {name}: {what} needs a concrete value while the step is being "
     "compiled (Python control flow on a tensor's value, .item(), .tolist(), printing a tensor, ...). "
     "Remove it from the step, or run this step eagerly: torchlike.compile({name}, fallback='eager').")
+
+
+_LEAF = jax.tree_util.tree_structure(0)
 
 
 class CompileError(RuntimeError):
@@ -47,33 +51,56 @@ class CompiledStep:
         self.state_print = None
         self.__wrapped__ = fn
         self.__name__ = getattr(fn, "__name__", "step")
+        self._plain = {}  # argument kinds -> _Args, for calls with Tensor arguments only
 
     def __call__(self, *args, **kwargs):
         self.calls += 1
         if self.calls == 1 or self.eager:
             return self.fn(*args, **kwargs)
-        inputs, rebuild = _flatten_args(args, kwargs)
-        # modules and optimizers passed as arguments hold state too
-        holders = tuple(x for x in inputs if not isinstance(x, (Tensor, int, float, bool, str, type(None))))
+        inputs, rebuild = self._flatten(args, kwargs)
         state = self.state
-        if state is None or fingerprint(self.fn, state, holders) != self.state_print:
-            state = find_state(self.fn, holders, {})
-            state.holders = holders
+        if state is None or fingerprint(self.fn, state, rebuild.holders) != self.state_print:
+            state = find_state(self.fn, rebuild.holders, {})
+            state.holders = rebuild.holders
             arg_ids = {id(t) for t in inputs if isinstance(t, Tensor)}
             state.tensors = [t for t in state.tensors if id(t) not in arg_ids]
-            self.state, self.state_print = state, fingerprint(self.fn, state, holders)
-        key = (state.signature(), rebuild.signature, grad_mode.state.enabled)
-        program = self.programs.get(key)
-        if program is None:
-            self._report_recompile(key, state, rebuild)
-            program = self.programs[key] = _Program(self, state, rebuild)
+            self.state, self.state_print = state, fingerprint(self.fn, state, rebuild.holders)
+        arrays, grads, signature = state.snapshot()
+        key = (signature, rebuild.signature, grad_mode.state.enabled)
+        last = self.last_key
+        if last is not None and key[0][0] is last[0][0] and key[0][1] == last[0][1] and key[1] is last[1] \
+                and key[2] == last[2]:
+            program = self.programs[last]  # the usual case: no need to hash the whole signature
+        else:
+            program = self.programs.get(key)
+            if program is None:
+                self._report_recompile(key, state, rebuild)
+                program = self.programs[key] = _Program(self, state, rebuild)
+            self.last_key = key
         try:
-            return program.run(state, inputs)
+            return program.run(state, inputs, arrays, grads)
         except CompileError:
             if self.fallback == "eager":
                 self.eager = True
                 return self.fn(*args, **kwargs)
             raise
+
+    def _flatten(self, args, kwargs):
+        """The arguments as leaves, and how to rebuild them; a step called with Tensors only
+        (the usual case) skips the pytree walk."""
+        if kwargs:
+            return _flatten_args(args, kwargs)
+        kinds = []
+        for a in args:
+            if not isinstance(a, Tensor):
+                return _flatten_args(args, kwargs)
+            arr = a._s[0]
+            kinds.append((arr.shape, arr.dtype, a._rg))
+        kinds = tuple(kinds)
+        rebuild = self._plain.get(kinds)
+        if rebuild is None:
+            rebuild = self._plain[kinds] = _flatten_args(args, kwargs)[1]
+        return args, rebuild
 
     def _report_recompile(self, key, state, rebuild):
         if self.last_key is None:
@@ -96,18 +123,20 @@ class CompiledStep:
 
 
 class _Args:
-    """How to rebuild ``(args, kwargs)`` from a flat list of leaves (Tensors become arrays)."""
+    """How to rebuild ``(args, kwargs)`` from a flat list of leaves (Tensors become arrays);
+    ``holders`` are the modules and optimizers among them, whose state the step also uses."""
 
-    def __init__(self, treedef, kinds):
+    def __init__(self, treedef, kinds, leaves):
         self.treedef = treedef
         self.kinds = kinds
         self.signature = (treedef, kinds)
+        self.holders = tuple(x for x in leaves if not isinstance(x, (Tensor, int, float, bool, str, type(None))))
 
 
 def _flatten_args(args, kwargs):
     leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=lambda x: isinstance(x, Tensor))
     kinds = tuple((x._s[0].shape, x._s[0].dtype, x._rg) if isinstance(x, Tensor) else ("py", x) for x in leaves)
-    return leaves, _Args(treedef, kinds)
+    return leaves, _Args(treedef, kinds, leaves)
 
 
 class _Program:
@@ -116,6 +145,7 @@ class _Program:
         self.rebuild = rebuild
         self.out_tree = None
         self._scalars = {}
+        self.out_sig = None
         self.jitted = jax.jit(self._pure)
 
     def _pure(self, arrays, grads, lrs, counter, inputs):
@@ -155,8 +185,10 @@ class _Program:
             self.draws = gen._traced[1]
             out_leaves, self.out_tree = jax.tree_util.tree_flatten(result, is_leaf=lambda x: isinstance(x, Tensor))
             self.out_leaves = [None if isinstance(x, Tensor) else x for x in out_leaves]
+            self.single = self.out_leaves == [None] and self.out_tree == _LEAF
+            # a step that draws no random numbers leaves the counter alone: one output less
             return (new_arrays, new_grads, [x._s[0] for x in out_leaves if isinstance(x, Tensor)],
-                    counter + self.draws)
+                    counter + self.draws if self.draws else None)
         finally:
             for t, arr, grad in saved:
                 t._s[0] = arr
@@ -166,20 +198,19 @@ class _Program:
             gen._traced = None
             gen._counter = saved_gen
 
-    def run(self, state, inputs):
+    def run(self, state, inputs, arrays, grads):
         self._state = state
-        arrays = [t._s[0] for t in state.tensors]
-        grads = [None if t._grad is None else t._grad._s[0] for t in state.tensors]
-        lrs = [self._device_scalar(_as_float(g["lr"]), jnp.float64) for g in state.groups]
+        lrs = [self._device_scalar(_as_float(g["lr"]), np.float64) for g in state.groups]
         gen = _random.default_generator
-        counter = self._device_scalar(gen._counter, jnp.int64)
+        counter = self._device_scalar(gen._counter, np.int64)
         # non-tensor arguments are part of the program's key (rebuild.kinds), not inputs
         flat_inputs = [(x._s[0],) if isinstance(x, Tensor) else None for x in inputs]
         new_arrays, new_grads, outs, next_counter = self.jitted(arrays, grads, lrs, counter, flat_inputs)
-        gen._counter += self.draws
-        self._scalars[(gen._counter, jnp.int64)] = next_counter
-        for t, arr, g in zip(state.tensors, new_arrays, new_grads):
-            if arr is not t._s[0]:
+        if next_counter is not None:
+            gen._counter += self.draws
+            self._scalars[(gen._counter, np.int64)] = next_counter
+        for t, old, arr, g in zip(state.tensors, arrays, new_arrays, new_grads):
+            if arr is not old:
                 t._s[0] = arr
                 t._v[0] += 1
             if g is None:
@@ -188,6 +219,13 @@ class _Program:
                 t._grad = Tensor._wrap(g)
             else:
                 t._grad._s[0] = g
+        out_sig = self.out_sig
+        if out_sig is None:  # the same every run: the program's output shapes and dtypes are fixed
+            state.written = None
+            out_sig = self.out_sig = state.snapshot()[2][0]
+        state.written = (new_arrays, new_grads, out_sig)
+        if self.single:
+            return Tensor._wrap(outs[0])
         outs = iter(outs)
         leaves = [Tensor._wrap(next(outs)) if x is None else x for x in self.out_leaves]
         return jax.tree_util.tree_unflatten(self.out_tree, leaves)

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 
 from .. import _dtype
 from . import grad_mode, record
+from .record import COUNTER, VERSION
 from .node import AccumulateGrad, Node, node_class
 
 _FREED = (
@@ -206,25 +207,26 @@ def _check_saved(node):
     if node._released:
         raise RuntimeError(_FREED)
     for s in node.checks:
-        if s.counter[0] != s.version:
+        if s[COUNTER][0] != s[VERSION]:
             raise RuntimeError(_modified_message(node, s))
 
 
 def _modified_message(node, s):
     from .._tensor import _legacy_name
-    shape, dt = node.out_avals[0][:2] if s.index is None else (s.array.shape, s.array.dtype)
+    counter, version, index, ref = s
+    shape, dt = node.out_avals[0][:2] if index is None else (node.saved[index].shape, node.saved[index].dtype)
     desc = f"torch.{_legacy_name(_dtype._BY_NP[dt])}Tensor {list(shape)}"
-    t = s.tensor()
-    if s.index is None:  # a saved output is named by the node that made it
+    t = ref()
+    if index is None:  # a saved output is named by the node that made it
         origin = (node, 0)
     elif t is not None:  # a saved input by its grad_fn now
         origin = (t._node, t._out_nr) if t._node is not None else None
     else:
-        e = node.edges[s.index]
+        e = node.edges[index]
         origin = e if e is not None and isinstance(e[0], Node) else None
     where = "" if origin is None else \
         f", which is output {origin[1]} of {_BACKWARD_SUFFIX.sub('', origin[0].name().split('::')[-1])},"
-    return _MODIFIED.format(desc=desc, origin=where, now=s.counter[0], then=s.version)
+    return _MODIFIED.format(desc=desc, origin=where, now=counter[0], then=version)
 
 
 # -- running ---------------------------------------------------------------------------------------

@@ -70,7 +70,6 @@ class Function(metaclass=_FunctionMeta):
         node.checks = []
         node.edges = [((a._node, a._out_nr) if a._node is not None else (a._accumulator(), 0))
                       if isinstance(a, Tensor) and a._rg else None for a in args]
-        node.n_out = len(outs)
         node.out_avals = tuple((o._s[0].shape, o._s[0].dtype, id(o) not in ctx._non_differentiable)
                                if isinstance(o, Tensor) else ((), None, False) for o in outs)
         ctx._node = node

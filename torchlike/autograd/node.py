@@ -23,7 +23,7 @@ def node_class(name):
 
 class Node:
     # hot attributes in slots; rarely set ones (hooks, retained grads) default on the class
-    __slots__ = ("key", "fn", "saved", "avals", "edges", "checks", "n_out", "out_avals", "__dict__",
+    __slots__ = ("key", "fn", "saved", "avals", "edges", "checks", "out_avals", "__dict__",
                  "__weakref__")
     pre_hooks = hooks = retained = None
     _released = False

@@ -16,23 +16,31 @@ from . import grad_mode
 from .node import _node_classes, node_class
 
 _state = grad_mode.state
+_ref = weakref.ref
 _default_dtype = _dtype._default
 _pure = {}        # fkey -> (pure forward with casts, jitted forward)
 _vjp_jit = {}     # node key -> jitted per-node VJP
 
 
-class Saved:
-    """What a node keeps of one saved tensor input: the array, and the tensor's version counter
-    and version at save time, for PyTorch's in-place modification error."""
+# What a node keeps to check one saved tensor for PyTorch's in-place modification error: a list
+# [version counter, version at save time, input index or None for the node's own output, weakref
+# to the tensor] (PyTorch's message names the tensor's grad_fn at backward time). A list, not an
+# object: one is made per saved input of every recorded op.
+COUNTER, VERSION, INDEX, TENSOR = range(4)
 
-    __slots__ = ("array", "counter", "version", "index", "tensor")
 
-    def __init__(self, t, index):
-        self.tensor = weakref.ref(t)  # PyTorch's message names the tensor's grad_fn at backward time
-        self.array = t._s[0] if index is not None else None  # outputs are recomputed, not kept
-        self.counter = t._v
-        self.version = t._v[0]
-        self.index = index  # None: the node's own output (PyTorch saves some results)
+def saved_check(t, index):
+    return [t._v, t._v[0], index, weakref.ref(t)]
+
+
+def own_write(node, t, result=None):
+    """``t`` was just written by the op that recorded ``node`` (an in-place op, or a module's
+    buffer update): that write is not a later modification of what the node saved."""
+    for s in node.checks:
+        if s[COUNTER] is t._v:
+            s[VERSION] = t._v[0]
+        elif result is not None and s[INDEX] is None and s[COUNTER] is result._v:  # a saved result is now t
+            s[COUNTER], s[VERSION] = t._v, t._v[0]
 
 
 def compute_dtype(spec, args):
@@ -104,23 +112,26 @@ def _constant(spec, i, a):
     return True
 
 
-def forward(spec, statics, args):
-    """Runs the op; returns (fkey, raw output(s), arguments as passed, whether a tensor argument
-    requires grad). ``fkey`` names the
-    compiled forward: the op, its statics, each tensor's dtype and each scalar's type or value
-    (jax.jit then caches per shape)."""
+def apply(spec, args, statics=()):
+    """Calls op ``spec`` on ``args`` (Tensors, Python scalars or None, in the op's tensor-
+    parameter order) with hashable ``statics``; returns Tensor(s) with the node recorded.
+
+    The op runs as the jitted function cached under ``fkey``: the op, its statics, each tensor's
+    dtype and each scalar's type or value (jax.jit then caches per shape). This is the hot path
+    of every eager op, hence one frame for the forward and plain loops."""
     xs, sig = [], []
     first = None
     mixed = False
     consts = None
     rg = False
-    for i, a in enumerate(args):
+    i = 0
+    for a in args:
         if isinstance(a, Tensor):
             arr = a._s[0]
             dt = arr.dtype
             if first is None:
                 first = dt
-            elif dt != first:
+            elif dt is not first:  # equal dtypes that are distinct objects only cost a longer key
                 mixed = True
             if a._rg:
                 rg = True
@@ -138,94 +149,93 @@ def forward(spec, statics, args):
         else:
             xs.append(a)
             sig.append(type(a))
+        i += 1
+    key_sig = tuple(sig)
     if mixed:  # torch's promotion also reads which tensors are 0-dim
-        sig = [(s, x.ndim == 0) if isinstance(a, Tensor) else s for s, x, a in zip(sig, xs, args)]
+        key_sig = tuple((s, x.ndim == 0) if isinstance(a, Tensor) else s for s, x, a in zip(sig, xs, args))
     # the default dtype decides what Python floats and integer division promote to
-    fkey = (spec, statics, tuple(sig), _default_dtype[0])
-    entry = _pure.get(fkey)
+    fkey = (spec, statics, key_sig, _default_dtype[0])
+    try:
+        entry = _pure.get(fkey)
+    except TypeError as e:
+        if "unhashable" not in str(e):
+            raise
+        return apply(spec, args, _freeze(statics))
     if entry is None:
         compute = compute_dtype(spec, args) if spec.promote else None
         pure = _make_pure(spec, statics, compute, consts)
         entry = _pure[fkey] = (pure, jax.jit(pure))
     try:
-        return fkey, entry[1](*xs), xs, rg
+        out = entry[1](*xs)
     except ValueError as e:  # no per-op device check: JAX refuses arrays committed to different devices
         if "incompatible devices" not in str(e):
             raise
         from .._device import reconcile_devices
         reconcile_devices(args, e)  # raises PyTorch's error, or moves one-device arrays onto a mesh
-        return forward(spec, statics, args)
-
-
-def apply(spec, args, statics=()):
-    """Calls op ``spec`` on ``args`` (Tensors, Python scalars or None, in the op's tensor-
-    parameter order) with hashable ``statics``; returns Tensor(s) with the node recorded."""
-    try:
-        fkey, out, xs, rg = forward(spec, statics, args)
-    except TypeError as e:
-        if "unhashable" not in str(e):
-            raise
-        statics = _freeze(statics)
-        fkey, out, xs, rg = forward(spec, statics, args)
+        return apply(spec, args, statics)
     wrap = Tensor._wrap
-    multi = type(out) is tuple or type(out) is list
-    if not (rg and _state.enabled and spec.grad_name is not None):
-        return tuple(wrap(o) for o in out) if multi else wrap(out)
-    if not multi:
-        dt = out.dtype
-        if dt not in _DIFF:  # integer/bool results never require grad
-            return wrap(out)
-        node = _record(spec, fkey, args, xs, statics, ((out.shape, dt, True),))
-        res = wrap(out, node, 0)
+    if type(out) is tuple or type(out) is list:
+        if not (rg and _state.enabled and spec.grad_name is not None):
+            return tuple(wrap(o) for o in out)
+        avals = tuple((o.shape, o.dtype, o.dtype in _DIFF) for o in out)
+        node = _record(spec, fkey, args, xs, sig, statics, avals, tuple([x[2] for x in avals]))
+        res = tuple(wrap(o, node, i) if node.out_avals[i][2] else wrap(o) for i, o in enumerate(out))
         if spec.saves_out:
-            node.checks.append(Saved(res, None))
+            node.checks.extend(saved_check(t, None) for t in res if t._node is node)
         return res
-    node = _record(spec, fkey, args, xs, statics, tuple((o.shape, o.dtype, o.dtype in _DIFF) for o in out))
-    res = tuple(wrap(o, node, i) if node.out_avals[i][2] else wrap(o) for i, o in enumerate(out))
+    if not (rg and _state.enabled and spec.grad_name is not None):
+        return wrap(out)
+    dt = out.dtype
+    if dt not in _DIFF:  # integer/bool results never require grad
+        return wrap(out)
+    node = _record(spec, fkey, args, xs, sig, statics, ((out.shape, dt, True),), _ONE_DIFF)
+    res = wrap(out, node, 0)
     if spec.saves_out:
-        node.checks.extend(Saved(t, None) for t in res if t._node is node)
+        node.checks.append(saved_check(res, None))
     return res
 
 
-def _record(spec, fkey, args, xs, statics, out_avals):
-    name = spec.grad_name if type(spec.grad_name) is str else spec.grad_name(args, statics)
-    cls = _node_classes.get(name)
-    node = (cls or node_class(name))()
-    edges, diff, saved, avals, checks = [], [], [], [], []
+def _record(spec, fkey, args, xs, sig, statics, out_avals, out_diff):
+    name = spec.grad_name
+    cls = _node_classes.get(name) if type(name) is str else None
+    node = (cls or node_class(name if type(name) is str else name(args, statics)))()
+    edges, diff, checks = [], [], []
+    saved = xs     # copied only if some input is not saved
+    avals = None   # shape and dtype of the inputs not saved
     saves = spec.saves
-    for i, a in enumerate(args):
+    i = 0
+    for a in args:
         if not isinstance(a, Tensor):
-            edges.append(None)
-            saved.append(xs[i])  # None where the scalar is compiled in
-            avals.append(None)
+            edges.append(None)  # saved: the scalar, or None where it is compiled in
+            i += 1
             continue
         if a._rg:
             n = a._node
-            edges.append((n, a._out_nr) if n is not None else (a._accumulator(), 0))
+            edges.append((n, a._out_nr) if n is not None else (a._acc or a._accumulator(), 0))
             diff.append(i)
         else:
             edges.append(None)
-        arr = xs[i]
-        if saves is None or i in saves or arr.dtype not in _DIFF:
+        if saves is None or i in saves or sig[i] not in _DIFF:
             # integer and bool inputs (indices, masks) are always read by the VJP
-            s = Saved(a, i)
-            saved.append(arr)
-            checks.append(s)
-            avals.append(None)
+            checks.append([a._v, a._v[0], i, _ref(a)])
         else:
-            saved.append(None)
-            avals.append((arr.shape, arr.dtype))
+            if saved is xs:
+                saved = list(xs)
+                avals = [None] * len(xs)
+            saved[i] = None
+            avals[i] = (xs[i].shape, sig[i])
+        i += 1
+    avals = (None,) * len(xs) if avals is None else tuple(avals)
     node.out_avals = out_avals
-    node.key = (fkey, tuple(diff), tuple(avals), tuple(x[2] for x in out_avals))
-    node.fn = fkey
+    node.key = (fkey, tuple(diff), avals, out_diff)
     node.saved = saved
     node.avals = avals
     node.edges = edges
     node.checks = checks
-    node.n_out = len(out_avals)
     return node
 
 
+_ONE_DIFF = (True,)
 _DIFF = frozenset(d.np for d in _dtype.ALL if d.is_floating_point or d.is_complex)
 
 

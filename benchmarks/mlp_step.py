@@ -33,7 +33,7 @@ def eager_step(T, x, y, params):
 def make_eager(T):
     x, y = T.tensor(DATA["x"]), T.tensor(DATA["y"])
     params = [T.tensor(DATA[k], requires_grad=True) for k in ("w1", "b1", "w2", "b2")]
-    return lambda: eager_step(T, x, y, params)
+    return lambda: (eager_step(T, x, y, params), params)
 
 
 def make_compiled(T):
@@ -49,7 +49,7 @@ def make_compiled(T):
         opt.step()
         return loss
     compiled = T.compile(step)
-    return lambda: compiled(x, y)
+    return lambda: (compiled(x, y), params)
 
 
 def make_jax(with_grads=False):
@@ -74,16 +74,18 @@ def make_jax(with_grads=False):
 
     def run():
         state["p"], loss, *grads = step(state["p"], x, y)
-        return loss
+        return loss, state["p"]
     return run
 
 
 def main():
     import jax
     import torchlike
-    sync = lambda l: l._s[0].block_until_ready()  # noqa: E731
-    first = [("torchlike eager", first_call_ms(lambda: make_eager(torchlike)())),
-             ("torchlike compiled", first_call_ms(lambda: [f() for f in [make_compiled(torchlike)] for _ in range(2)]))]
+    def sync(out):  # the loss and the updated parameters: dispatch is asynchronous
+        loss, params = out
+        jax.block_until_ready([t._s[0] if hasattr(t, "_s") else t for t in [loss, *params]])
+    first = [("torchlike eager", first_call_ms(lambda: sync(make_eager(torchlike)()))),
+             ("torchlike compiled", first_call_ms(lambda: [sync(f()) for f in [make_compiled(torchlike)] for _ in range(2)]))]
     steps = [("torchlike eager", make_eager(torchlike), sync), ("torchlike compiled", make_compiled(torchlike), sync)]
     try:
         import torch
@@ -92,9 +94,9 @@ def main():
         steps.append(("PyTorch eager", make_eager(torch), None))
     except ImportError:
         print("(PyTorch not installed: its row is missing)")
-    first.append(("pure JAX jit", first_call_ms(lambda: make_jax()())))
-    steps.append(("pure JAX jit", make_jax(), jax.block_until_ready))
-    steps.append(("pure JAX jit + grads out", make_jax(with_grads=True), jax.block_until_ready))
+    first.append(("pure JAX jit", first_call_ms(lambda: sync(make_jax()()))))
+    steps.append(("pure JAX jit", make_jax(), sync))
+    steps.append(("pure JAX jit + grads out", make_jax(with_grads=True), sync))
     rows = interleaved_us(steps, repeat=25)
     print(f"machine: {machine()}; jax {jax.__version__}")
     table("tutorial MLP step", rows, ["PyTorch eager", "pure JAX jit"])

@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np  # noqa: E402
 
-from common import machine, median_us, table  # noqa: E402
+from common import interleaved_us, machine, table  # noqa: E402
 
 
 def _data(batch):
@@ -35,7 +35,7 @@ def make_torchlike_eager(batch, compiled=False):
         optim.step()
         return loss
     run = torch.compile(step) if compiled else step
-    return lambda: run(x, labels)
+    return lambda: (run(x, labels), model)
 
 
 def make_torch_eager(batch):
@@ -62,14 +62,20 @@ def make_jax(batch, layout):
 
     def run():
         holder["s"], loss = step(holder["s"], x, labels)
-        return loss
+        return loss, holder["s"]
     return run
 
 
 def _sync(out):
+    """Waits for everything a step computed, the parameter updates included: dispatch is
+    asynchronous, and the rows take turns, so a step's unfinished work would otherwise be
+    timed in the next row."""
     import jax
-    arr = getattr(out, "_s", None)
-    jax.block_until_ready(arr[0] if arr is not None else out)
+    loss, rest = out if isinstance(out, tuple) else (out, None)
+    if hasattr(rest, "state_dict"):  # a torchlike model: its parameters and buffers
+        rest = [t._s[0] for t in list(rest.parameters()) + list(rest.buffers())]
+    arr = getattr(loss, "_s", None)
+    jax.block_until_ready((arr[0] if arr is not None else loss, rest))
 
 
 def _first(make):
@@ -83,7 +89,7 @@ def _first(make):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     import jax
     print(f"machine: {machine()}; jax {jax.__version__}; devices {jax.devices()}")
@@ -98,11 +104,12 @@ def main():
             makers.insert(2, ("PyTorch eager", lambda: make_torch_eager(batch)))
         except ImportError:
             pass
-        rows, firsts = [], []
+        steps, firsts = [], []
         for name, make in makers:
             first_ms, step = _first(make)
             firsts.append((name, first_ms))
-            rows.append((name, median_us(step, warmup=1, repeat=args.repeat, number=2, sync=_sync) / 1e3))
+            steps.append((name, step, _sync))
+        rows = [(name, us / 1e3) for name, us in interleaved_us(steps, warmup=1, repeat=args.repeat, number=2)]
         table(f"resnet18 step, batch {batch}x3x64x64 (median ms)", rows,
               ["PyTorch eager", "pure JAX jit NCHW", "pure JAX jit NHWC"])
         print("first two steps, compilation included (ms): " + ", ".join(f"{n} {v:.0f}" for n, v in firsts))

@@ -75,6 +75,9 @@ def _on_host_default(arr):
     return len(devices) == 1 and next(iter(devices)) == jax.devices()[0] and jax.devices()[0].platform == "cpu"
 
 
+_new = object.__new__
+
+
 def _storage(array):
     s = _Storage()
     s.append(array)
@@ -99,8 +102,9 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array, node=None, out_nr=0):
-        t = object.__new__(cls)
-        t._s = _storage(array)
+        t = _new(cls)
+        s = t._s = _Storage()  # not _storage(): this runs for every op's result
+        s.append(array)
         t._v = [0]
         t._rg = node is not None
         t._node = node
@@ -466,4 +470,5 @@ Tensor.__module__ = "torch"
 from .autograd import record as _record  # noqa: E402
 
 _record.Tensor = Tensor
+_record._wrap = Tensor._wrap
 from .autograd.node import AccumulateGrad as _AccumulateGrad  # noqa: E402

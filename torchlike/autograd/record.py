@@ -173,7 +173,7 @@ def apply(spec, args, statics=()):
         from .._device import reconcile_devices
         reconcile_devices(args, e)  # raises PyTorch's error, or moves one-device arrays onto a mesh
         return apply(spec, args, statics)
-    wrap = Tensor._wrap
+    wrap = _wrap
     if type(out) is tuple or type(out) is list:
         if not (rg and _state.enabled and spec.grad_name is not None):
             return tuple(wrap(o) for o in out)
@@ -199,7 +199,8 @@ def _record(spec, fkey, args, xs, sig, statics, out_avals, out_diff):
     name = spec.grad_name
     cls = _node_classes.get(name) if type(name) is str else None
     node = (cls or node_class(name if type(name) is str else name(args, statics)))()
-    edges, diff, checks = [], [], []
+    edges, checks = [], []
+    diff = 0       # bit i: input i gets a gradient
     saved = xs     # copied only if some input is not saved
     avals = None   # shape and dtype of the inputs not saved
     saves = spec.saves
@@ -212,7 +213,7 @@ def _record(spec, fkey, args, xs, sig, statics, out_avals, out_diff):
         if a._rg:
             n = a._node
             edges.append((n, a._out_nr) if n is not None else (a._acc or a._accumulator(), 0))
-            diff.append(i)
+            diff |= 1 << i
         else:
             edges.append(None)
         if saves is None or i in saves or sig[i] not in _DIFF:
@@ -227,7 +228,7 @@ def _record(spec, fkey, args, xs, sig, statics, out_avals, out_diff):
         i += 1
     avals = (None,) * len(xs) if avals is None else tuple(avals)
     node.out_avals = out_avals
-    node.key = (fkey, tuple(diff), avals, out_diff)
+    node.key = (fkey, _positions.get(diff) or _bits(diff), avals, out_diff)
     node.saved = saved
     node.avals = avals
     node.edges = edges
@@ -236,6 +237,13 @@ def _record(spec, fkey, args, xs, sig, statics, out_avals, out_diff):
 
 
 _ONE_DIFF = (True,)
+_positions = {}  # bit mask -> the tuple of its set bits' positions, shared by every node
+
+
+def _bits(mask):
+    t = _positions[mask] = tuple(i for i in range(mask.bit_length()) if mask >> i & 1)
+    return t
+
 _DIFF = frozenset(d.np for d in _dtype.ALL if d.is_floating_point or d.is_complex)
 
 
@@ -280,4 +288,4 @@ def vjp_jitted(key):
     return fn
 
 
-Tensor = None  # set by torchlike._tensor once the class exists (the two modules need each other)
+Tensor = _wrap = None  # set by torchlike._tensor once the class exists (the two modules need each other)

@@ -373,9 +373,8 @@ class Tensor:
         return acc
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd.engine import backward
-        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
-                 inputs=inputs)
+        _engine.backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
+                         inputs=inputs)
 
     def detach(self):
         t = Tensor._wrap(self._s[0])
@@ -471,4 +470,5 @@ from .autograd import record as _record  # noqa: E402
 
 _record.Tensor = Tensor
 _record._wrap = Tensor._wrap
+from .autograd import engine as _engine  # noqa: E402  (imported after the class: it needs record.Tensor)
 from .autograd.node import AccumulateGrad as _AccumulateGrad  # noqa: E402

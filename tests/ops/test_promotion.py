@@ -95,3 +95,14 @@ def test_broadcasting_values_and_grads(name, shapes, seed):
     for x, y in zip(ours, theirs):
         assert tuple(x.grad.shape) == tuple(y.grad.shape)
         assert_values(x.grad, y.grad, "float32", f"{name} grad")
+
+
+def test_python_scalar_constants_keep_signed_zeros_and_values_apart():
+    """Python scalars are compiled into cached programs; 0.0 and -0.0 are equal as cache keys
+    but must not share a program, and a position that sees many values must still use each."""
+    torch = oracle()
+    scalars = [0.0, -0.0, 0.0, complex(-0.0, 0.0), 0j, False, 0, 2.5] + [float(i) for i in range(12)] + [-0.0]
+    for s in scalars:
+        got = torchlike.tensor([1.0, -2.0]) * s
+        want = torch.tensor([1.0, -2.0]) * s
+        assert repr(got) == repr(want), (s, got, want)

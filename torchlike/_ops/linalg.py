@@ -2,7 +2,8 @@
 (``matmul`` of two matrices records ``MmBackward0``, of two vectors ``DotBackward0``, ...)."""
 import jax.numpy as jnp
 
-from .registry import op
+from ..autograd.record import apply
+from .registry import REGISTRY, _finish_out, op
 from .._tensor import Tensor
 
 
@@ -146,16 +147,12 @@ def _einsum(operands, equation):
 
 def einsum(equation, *operands):
     """torch.einsum(equation, *operands); operands may also be passed as one list."""
-    from .registry import REGISTRY
-    from ..autograd.record import apply
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = operands[0]
     return apply(REGISTRY["_einsum"], tuple(operands), (equation.replace(" ", ""),))
 
 
 def tensordot(a, b, dims=2, out=None):
-    from .registry import REGISTRY, _finish_out
-    from ..autograd.record import apply
     if isinstance(dims, (list, tuple)):
         dims = tuple(tuple(d) if isinstance(d, (list, tuple)) else (d,) for d in dims)
     return _finish_out(out, apply(REGISTRY["_tensordot"], (a, b), (dims,)))

@@ -3,7 +3,8 @@ import jax
 import jax.numpy as jnp
 
 from .. import _dtype
-from .registry import op
+from ..autograd.record import apply
+from .registry import REGISTRY, _finish_out, op
 from .._tensor import Tensor
 from .returns import return_type
 
@@ -67,9 +68,7 @@ def _with_indices(name, reduce, arg):
     impl.__name__ = "_" + name
     spec_fn = op(lambda a, s: name.capitalize() + ("Backward1" if s[0] is None else "Backward0"),
                  promote=None, method=False, out=False, func=False, name="_" + name)(impl)
-    from .registry import REGISTRY
     spec = REGISTRY["_" + name]
-    from ..autograd.record import apply
     other_op = {"max": "maximum", "min": "minimum"}[name]
 
     def public(input, dim=None, keepdim=False, *, out=None):
@@ -79,7 +78,6 @@ def _with_indices(name, reduce, arg):
             if input._s[0].size == 0:
                 raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                                    "Specify the reduction dim with the 'dim' argument.")
-            from .registry import _finish_out
             return _finish_out(out, apply(spec, (input,), (None, False)))
         values, indices = apply(spec, (input,), (dim, keepdim))
         return return_type(name, values, indices)
@@ -135,13 +133,10 @@ def _std(input, dim, correction, keepdim):
 
 
 def _moment(spec_name):
-    from .registry import REGISTRY
-    from ..autograd.record import apply
 
     def public(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
         if isinstance(dim, bool):  # var(input, unbiased)
             dim, unbiased = None, dim
-        from .registry import _finish_out
         return _finish_out(out, apply(REGISTRY[spec_name], (input,),
                                       (_freeze(dim), _correction(unbiased, correction), keepdim)))
     public.__name__ = public.__qualname__ = spec_name[1:]

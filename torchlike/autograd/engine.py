@@ -44,8 +44,7 @@ _MAX_PROGRAMS = 512
 
 
 def _tensor():
-    from .._tensor import Tensor
-    return Tensor
+    return record.Tensor  # set once torchlike._tensor has defined the class
 
 
 # -- entry points ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import weakref
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .. import _dtype
 from . import grad_mode
@@ -94,11 +95,16 @@ def _make_pure(spec, statics, compute, consts):
 _MAX_CONSTANTS = 8
 _constants_seen = {}
 _dynamic_positions = set()
+_known_constants = set()  # (spec, position, type, value) already compiled in: the common case
 
 
 def _constant(spec, i, a):
+    # a zero skips the fast check: -0.0 equals 0.0 as a key, but not as a constant
+    if a and (spec, i, type(a), a) in _known_constants:
+        return True
     key = (spec, i)
-    if key in _dynamic_positions or a != a:  # NaN never equals a cached key
+    # NaN never equals a cached key
+    if key in _dynamic_positions or a != a or (a == 0 and _negative_zero(a)):
         return False
     seen = _constants_seen.get(key)
     if seen is None:
@@ -109,7 +115,14 @@ def _constant(spec, i, a):
             _dynamic_positions.add(key)
             return False
         seen.add(item)
+    _known_constants.add((spec, i, type(a), a))
     return True
+
+
+def _negative_zero(a):
+    if isinstance(a, complex):
+        return bool(np.signbit(a.real) or np.signbit(a.imag))
+    return not isinstance(a, (int, np.integer)) and bool(np.signbit(a))
 
 
 def apply(spec, args, statics=()):

@@ -19,15 +19,18 @@ def torch_resnet18():
 
 
 def jax_resnet18_step(batch, layout="NCHW", seed=0):
-    """Returns (step, state): step(state, x, labels) -> (state, loss), jitted, in ``layout``."""
+    """Returns (step, state): step(state, x, labels) -> (state, loss), jitted, in ``layout``:
+    "NCHW" (OIHW weights), "NHWC" (HWIO weights) or "NHWC/OIHW" (NHWC activations, weights
+    kept in PyTorch's OIHW layout and transposed in the step, as torchlike must keep them)."""
     import jax
     import jax.numpy as jnp
     rng = np.random.default_rng(seed)
-    nhwc = layout == "NHWC"
+    nhwc = layout.startswith("NHWC")
+    oihw_weights = layout != "NHWC"
 
     def conv_w(cout, cin, k):
         w = (rng.standard_normal((cout, cin, k, k)) * np.sqrt(2.0 / (cout * k * k))).astype(np.float32)
-        return jnp.asarray(w.transpose(2, 3, 1, 0) if nhwc else w)
+        return jnp.asarray(w if oihw_weights else w.transpose(2, 3, 1, 0))
 
     def bn(c):
         f32 = jnp.float32  # explicit: torchlike turns on JAX's 64-bit mode in this process
@@ -52,6 +55,8 @@ def jax_resnet18_step(batch, layout="NCHW", seed=0):
     red = (0, 1, 2) if nhwc else (0, 2, 3)
 
     def conv(x, w, stride, pad):
+        if nhwc and oihw_weights:
+            w = jnp.transpose(w, (2, 3, 1, 0))
         return jax.lax.conv_general_dilated(x, w, (stride, stride), [(pad, pad)] * 2, dimension_numbers=dn)
 
     def batchnorm(x, p):

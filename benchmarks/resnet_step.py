@@ -1,6 +1,7 @@
 """resnet18 training step (SGD momentum 0.9, lr 1e-2, loss = (pred - labels).sum()) at
 1x3x64x64 and 8x3x64x64: torchlike eager, torchlike compiled, PyTorch eager and pure JAX jit
-(NCHW and NHWC), in one process; prints medians, ratios, first-step latency and peak memory.
+(NCHW; NHWC; NHWC with the weights kept in PyTorch's OIHW layout, as torchlike keeps them), in
+one process; prints medians, ratios and first-step latency (peak memory: memory.py).
 Run: python benchmarks/resnet_step.py [--batches 1 8] [--repeat N]"""
 import argparse
 import os
@@ -97,7 +98,8 @@ def main():
         makers = [("torchlike eager", lambda: make_torchlike_eager(batch)),
                   ("torchlike compiled", lambda: make_torchlike_eager(batch, compiled=True)),
                   ("pure JAX jit NCHW", lambda: make_jax(batch, "NCHW")),
-                  ("pure JAX jit NHWC", lambda: make_jax(batch, "NHWC"))]
+                  ("pure JAX jit NHWC", lambda: make_jax(batch, "NHWC")),
+                  ("pure JAX jit NHWC/OIHW", lambda: make_jax(batch, "NHWC/OIHW"))]
         try:
             import torch
             torch.set_num_threads(os.cpu_count())
@@ -111,7 +113,7 @@ def main():
             steps.append((name, step, _sync))
         rows = [(name, us / 1e3) for name, us in interleaved_us(steps, warmup=1, repeat=args.repeat, number=2)]
         table(f"resnet18 step, batch {batch}x3x64x64 (median ms)", rows,
-              ["PyTorch eager", "pure JAX jit NCHW", "pure JAX jit NHWC"])
+              ["PyTorch eager", "pure JAX jit NCHW", "pure JAX jit NHWC", "pure JAX jit NHWC/OIHW"])
         print("first two steps, compilation included (ms): " + ", ".join(f"{n} {v:.0f}" for n, v in firsts))
 
 

@@ -183,3 +183,48 @@ def test_model_and_optimizer_passed_as_arguments_are_state():
     for p, q in zip(m1.parameters(), m2.parameters()):
         np.testing.assert_allclose(np.asarray(q.detach()), np.asarray(p.detach()), rtol=1e-6, atol=1e-7)
     assert len(compiled.programs) == 1
+
+
+def test_eager_changes_between_compiled_calls_are_seen():
+    """The compiled step reuses what it knows of the state while every tensor still holds what
+    the last program wrote; writes, .grad changes, requires_grad flips and hyperparameter
+    changes made eagerly between calls must still be seen, as an eager step sees them."""
+    def setup():
+        x, y, params, opt, _ = _setup()
+        w1, b1, w2 = params
+
+        def step(x, y):  # no zero_grad: gradients accumulate, so .grad is state too
+            loss = ((y - ((x @ w1 + b1) @ w2).squeeze()) ** 2).sum()
+            loss.backward()
+            opt.step()
+            return loss
+        return x, y, params, opt, step
+
+    def between(k, params, opt):
+        w1, b1, w2 = params
+        if k == 2:
+            with torch.no_grad():
+                w1.mul_(0.5)
+        elif k == 3:
+            b1.grad = None
+        elif k == 4:
+            w2.grad.zero_()
+        elif k == 5:
+            opt.param_groups[0]["momentum"] = 0.5
+        elif k == 6:
+            w2.requires_grad_(False)
+            w2.grad = None
+
+    x, y, p_eager, opt_eager, eager = setup()
+    x2, y2, p_comp, opt_comp, step = setup()
+    compiled = torch.compile(step)
+    for k in range(9):
+        between(k, p_eager, opt_eager)
+        between(k, p_comp, opt_comp)
+        le, lc = eager(x, y), compiled(x2, y2)
+        np.testing.assert_allclose(float(lc), float(le), rtol=1e-5)
+        for a, b in zip(p_comp, p_eager):
+            np.testing.assert_allclose(np.asarray(a.detach()), np.asarray(b.detach()), rtol=1e-5, atol=1e-6)
+            assert (a.grad is None) == (b.grad is None) and a.requires_grad == b.requires_grad
+            if a.grad is not None:
+                np.testing.assert_allclose(np.asarray(a.grad), np.asarray(b.grad), rtol=1e-5, atol=1e-6)

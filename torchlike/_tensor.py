@@ -6,7 +6,6 @@ also shares the version counter (``_v``); ``.data`` does not, as in PyTorch. Op 
 attached by the registry (``torchlike/_ops``), not written here.
 """
 import warnings
-import weakref
 
 import jax
 import jax.numpy as jnp

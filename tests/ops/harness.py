@@ -17,7 +17,6 @@ import jax.numpy as jnp
 import numpy as np
 
 import torchlike
-from torchlike.autograd import record
 from torchlike._tensor import Tensor
 
 from samples import DT
@@ -290,19 +289,3 @@ def _check_out(sample, torch):
     ores = getattr(torchlike, sample.fn)(*oargs, **okw, out=oout)
     assert (ores is oout) == (tres is tout), f"{what}: out tensor not returned"
     compare_outputs(oout, tout, torch, what, sample.tol)
-
-
-def spy_specs(fn):
-    """Names of the registered ops that ``fn()`` calls (through the one recording path)."""
-    seen = []
-    real = record.forward
-
-    def spy(spec, statics, args):
-        seen.append(spec.name)
-        return real(spec, statics, args)
-    record.forward = spy
-    try:
-        fn()
-    finally:
-        record.forward = real
-    return seen

@@ -2,7 +2,6 @@
 import jax
 import jax.numpy as jnp
 
-from .. import _dtype
 from ..autograd.record import apply
 from .registry import REGISTRY, _finish_out, op
 from .._tensor import Tensor

@@ -2,7 +2,7 @@
 by the user, in their ``backward``."""
 from .. import _tensor
 from . import grad_mode
-from .node import Node, node_class
+from .node import node_class
 
 
 class FunctionCtx:

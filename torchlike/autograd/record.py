@@ -231,7 +231,7 @@ def _record(spec, fkey, args, xs, sig, statics, out_avals, out_diff):
             edges.append(None)
         if saves is None or i in saves or sig[i] not in _DIFF:
             # integer and bool inputs (indices, masks) are always read by the VJP
-            checks.append([a._v, a._v[0], i, _ref(a)])
+            checks.append([a._v, a._v[0], i, _ref(a)])  # saved_check(a, i), without the call
         else:
             if saved is xs:
                 saved = list(xs)
@@ -256,6 +256,7 @@ _positions = {}  # bit mask -> the tuple of its set bits' positions, shared by e
 def _bits(mask):
     t = _positions[mask] = tuple(i for i in range(mask.bit_length()) if mask >> i & 1)
     return t
+
 
 _DIFF = frozenset(d.np for d in _dtype.ALL if d.is_floating_point or d.is_complex)
 

@@ -84,7 +84,7 @@ def _hashable(v):
 def find_state(fn, args, kwargs):
     state = State()
     seen = set()
-    roots = list(_roots(fn)) + list(args) + list(kwargs.values())
+    roots = _roots(fn) + list(args) + list(kwargs.values())
     for obj in roots:
         _visit(obj, state, seen, 0)
     state.optimizers = [o for o in state.owners if hasattr(o, "param_groups")]
@@ -96,49 +96,34 @@ def fingerprint(fn, state, holders=()):
     global _structure_version
     if _structure_version is None:  # not at import: nn imports this package
         from ..nn.modules.module import structure_version as _structure_version
-    return (_root_ids(fn), tuple([id(h) for h in holders]), _structure_version[0],
+    return (tuple([id(r) for r in _roots(fn)]), tuple([id(h) for h in holders]), _structure_version[0],
             tuple([(len(o.state), len(o.param_groups)) for o in state.optimizers]))
 
 
-def _root_ids(fn):
-    """ids of what ``_roots`` yields, without its generator (the compiled step asks every call)."""
-    if isinstance(fn, types.MethodType) or getattr(fn, "__code__", None) is None:
-        return tuple([id(r) for r in _roots(fn)])
-    ids = []
-    for cell in fn.__closure__ or ():
-        try:
-            ids.append(id(cell.cell_contents))
-        except ValueError:
-            pass
-    g = fn.__globals__
-    for name in _names(fn.__code__):
-        v = g.get(name, _MISSING)
-        if v is not _MISSING:
-            ids.append(id(v))
-    return tuple(ids)
-
-
-_MISSING = object()
 _structure_version = None
 
 
 def _roots(fn):
+    """What ``fn`` can name: a bound method's object, closure cells, the globals its code reads.
+    A list built by plain loops: the compiled step fingerprints it every call."""
+    roots = []
     if isinstance(fn, types.MethodType):
-        yield fn.__self__
+        roots.append(fn.__self__)
         fn = fn.__func__
     code = getattr(fn, "__code__", None)
     if code is None:  # a callable object, e.g. a Module
-        yield fn
-        return
+        roots.append(fn)
+        return roots
     for cell in fn.__closure__ or ():
         try:
-            yield cell.cell_contents
-        except ValueError:
+            roots.append(cell.cell_contents)
+        except ValueError:  # an empty cell
             pass
     g = fn.__globals__
     for name in _names(code):
         if name in g:
-            yield g[name]
+            roots.append(g[name])
+    return roots
 
 
 _names_of = {}

@@ -43,15 +43,11 @@ _fused = {}  # graph structure -> compiled backward program
 _MAX_PROGRAMS = 512
 
 
-def _tensor():
-    return record.Tensor  # set once torchlike._tensor has defined the class
-
-
 # -- entry points ---------------------------------------------------------------------------------
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,
              inputs=None):
     """torch.autograd.backward: accumulates gradients of ``tensors`` into the leaves' ``.grad``."""
-    Tensor = _tensor()
+    Tensor = record.Tensor  # set by torchlike._tensor (the two modules need each other)
     tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
     if grad_tensors is None:
         grad_tensors = grad_variables
@@ -70,7 +66,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """torch.autograd.grad: returns the gradients of ``outputs`` with respect to ``inputs``."""
-    Tensor = _tensor()
+    Tensor = record.Tensor  # set by torchlike._tensor (the two modules need each other)
     if is_grads_batched:
         raise NotImplementedError("torch.autograd.grad(is_grads_batched=True) is not supported by torchlike "
                                   "yet; call grad once per batch entry instead.")
@@ -101,7 +97,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def _seeds(tensors, grads, who):
     """Checks roots and their gradients; returns arrays/Tensors, or None for an implicit one."""
-    Tensor = _tensor()
+    Tensor = record.Tensor  # set by torchlike._tensor (the two modules need each other)
     if grads is None:
         grads = (None,) * len(tensors)
     elif isinstance(grads, Tensor):
@@ -375,7 +371,7 @@ def _program(steps, roots, meta, captures, n_leaves):
 def _deliver(plan, lay, leaf_vars, leaf_grads, caps, input_edges, accumulate, existing):
     """Writes fused results back: leaf .grad (in place when it already exists), retained grads,
     and the requested inputs' gradients."""
-    Tensor = _tensor()
+    Tensor = record.Tensor  # set by torchlike._tensor (the two modules need each other)
     n_inputs = 0 if input_edges is None else len(input_edges)
     wanted = None
     if input_edges is not None:
@@ -436,7 +432,7 @@ def _retain_into(node, nr, g, create_graph):
 def _run_stepwise(plan, root_edges, seeds, create_graph, input_edges, accumulate):
     """The same walk in Python: runs hooks between nodes and records the backward itself when
     ``create_graph`` (each VJP is then an op whose own VJP again comes from jax.vjp)."""
-    Tensor = _tensor()
+    Tensor = record.Tensor  # set by torchlike._tensor (the two modules need each other)
     buf = {}
     for e, s, (shape, dt, implicit) in zip(root_edges, seeds, _root_meta(root_edges, seeds)):
         _add(buf, e, Tensor._wrap(jnp.ones(shape, dt)) if implicit else s)
@@ -506,7 +502,7 @@ def _run_stepwise(plan, root_edges, seeds, create_graph, input_edges, accumulate
 
 def call_node(node, cts, create_graph=False):
     """Input gradients of one node for output gradients ``cts`` (Tensors or None)."""
-    Tensor = _tensor()
+    Tensor = record.Tensor  # set by torchlike._tensor (the two modules need each other)
     _check_saved(node)
     if node.key is None:
         from .function import call_function_node
@@ -541,7 +537,7 @@ _vjp_specs = {}
 
 
 def _recorded_vjp(node, cts):
-    Tensor = _tensor()
+    Tensor = record.Tensor  # set by torchlike._tensor (the two modules need each other)
     spec = _vjp_specs.get(node.key)
     if spec is None:
         spec = _vjp_specs[node.key] = _VjpSpec(node.key, node.name(), len(node.saved))

@@ -95,27 +95,23 @@ def _make_pure(spec, statics, compute, consts):
 _MAX_CONSTANTS = 8
 _constants_seen = {}
 _dynamic_positions = set()
-_known_constants = set()  # (spec, position, type, value) already compiled in: the common case
-
-
 def _constant(spec, i, a):
-    # a zero skips the fast check: -0.0 equals 0.0 as a key, but not as a constant
-    if a and (spec, i, type(a), a) in _known_constants:
-        return True
     key = (spec, i)
+    item = (type(a), a)
+    seen = _constants_seen.get(key)
+    # a zero skips the fast check: -0.0 equals 0.0 as a key, but not as a constant
+    if a and seen is not None and item in seen:
+        return True
     # NaN never equals a cached key
     if key in _dynamic_positions or a != a or (a == 0 and _negative_zero(a)):
         return False
-    seen = _constants_seen.get(key)
     if seen is None:
         seen = _constants_seen[key] = set()
-    item = (type(a), a)
     if item not in seen:
         if len(seen) >= _MAX_CONSTANTS:
             _dynamic_positions.add(key)
             return False
         seen.add(item)
-    _known_constants.add((spec, i, type(a), a))
     return True
 
 

@@ -73,8 +73,10 @@ def _sync(out):
     timed in the next row."""
     import jax
     loss, rest = out if isinstance(out, tuple) else (out, None)
-    if hasattr(rest, "state_dict"):  # a torchlike model: its parameters and buffers
-        rest = [t._s[0] for t in list(rest.parameters()) + list(rest.buffers())]
+    if hasattr(rest, "state_dict"):  # a torchlike model: its parameters and buffers, as stored
+        # (a compiled step keeps conv weights HWIO; t._s[0] would transpose them to OIHW, a
+        # cost only a step that reads them pays)
+        rest = [list.__getitem__(t._s, 0) for t in list(rest.parameters()) + list(rest.buffers())]
     arr = getattr(loss, "_s", None)
     jax.block_until_ready((arr[0] if arr is not None else loss, rest))
 

@@ -68,6 +68,57 @@ class _NumpyStorage(_Storage):
         np.copyto(list.__getitem__(self, 1), np.asarray(value))
 
 
+class _LayoutStorage(_Storage):
+    """Storage whose array is kept in another physical layout: slot 0 holds ``raw`` and slot 1
+    a permutation ``perm`` with the tensor's value ``= transpose(raw, perm)``. A compiled step
+    keeps convolution weights, their gradients and momentum buffers this way (HWIO where
+    PyTorch's API says OIHW), so the program takes and returns them in the layout XLA's CPU
+    convolutions use instead of transposing every weight twice a step. Reads see PyTorch's
+    layout (transposed once, then kept in slot 2); a write makes it plain storage again."""
+
+    __slots__ = ()
+
+    def __getitem__(self, i):
+        value = list.__getitem__(self, 2)
+        if value is None:
+            value = jnp.transpose(list.__getitem__(self, 0), list.__getitem__(self, 1))
+            list.__setitem__(self, 2, value)
+        return value
+
+    def __setitem__(self, i, value):
+        list.__delitem__(self, slice(1, None))
+        self.__class__ = _Storage
+        list.__setitem__(self, 0, value)
+
+
+def _set_layout(s, raw, perm, value=None):
+    """Makes storage ``s`` hold ``raw`` in layout ``perm``; ``value``, when known, is the
+    tensor's value (``transpose(raw, perm)``)."""
+    if s.__class__ is not _LayoutStorage:
+        s.__class__ = _LayoutStorage
+    list.__setitem__(s, slice(None), [raw, perm, value])
+
+
+def _raw(s):
+    """(array, layout) a storage holds, without changing layout; layout None is PyTorch's."""
+    if s.__class__ is _LayoutStorage:
+        return list.__getitem__(s, 0), list.__getitem__(s, 1)
+    return s[0], None
+
+
+def _keep(s):
+    """Everything storage ``s`` holds, as stored, for ``_restore``: a compiled step's trace
+    puts tracers in and must leave the storage exactly as it was."""
+    return s.__class__, list(s)
+
+
+def _restore(s, kept):
+    cls, slots = kept
+    if s.__class__ is not cls:
+        s.__class__ = cls
+    list.__setitem__(s, slice(None), slots)
+
+
 def _on_host_default(arr):
     """Only an array on the one default CPU device can live in NumPy memory without moving."""
     devices = arr.devices()
@@ -199,6 +250,8 @@ class Tensor:
         if type(s) is _NumpyStorage:
             return list.__getitem__(s, 1)
         arr = s[0]
+        if type(s) is _LayoutStorage:
+            s[0] = arr  # memory shared with NumPy holds PyTorch's layout
         if type(s) is not _Storage or isinstance(arr, jax.core.Tracer) or not _on_host_default(arr):
             return np.asarray(arr)  # sharded, accelerator or traced arrays are not shared
         host = np.array(arr)  # a writable copy becomes the storage
@@ -232,7 +285,7 @@ class Tensor:
     def __bool__(self):
         arr = self._s[0]
         if arr.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(np.asarray(arr).reshape(()).item())
 
     def __index__(self):

@@ -228,3 +228,51 @@ def test_eager_changes_between_compiled_calls_are_seen():
             assert (a.grad is None) == (b.grad is None) and a.requires_grad == b.requires_grad
             if a.grad is not None:
                 np.testing.assert_allclose(np.asarray(a.grad), np.asarray(b.grad), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_conv_step_keeps_weights_in_xla_layout_with_eager_results(set_to_none):
+    """On the CPU a compiled step stores conv weights, their .grad and momentum in the layout
+    XLA's convolutions use (layout.py); users must still see PyTorch's OIHW values, eager
+    writes between calls must be seen, and the relayout must not cost a second compilation."""
+    from torchlike import nn
+    from torchlike._tensor import _LayoutStorage
+
+    def make():
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(4, 6, 3, groups=2, bias=False), nn.Flatten(), nn.Linear(6 * 2 * 2, 2))
+        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3)
+
+        def step(x):
+            opt.zero_grad(set_to_none=set_to_none)
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        return model, opt, step
+    x = torch.rand(2, 3, 8, 8)
+    m_eager, o_eager, eager = make()
+    m_comp, o_comp, step = make()
+    compiled = torch.compile(step)
+    for k in range(6):
+        if k == 4:  # an eager write through .data, which shares the weight's storage
+            for m in (m_eager, m_comp):
+                m[0].weight.data.mul_(0.5)
+        np.testing.assert_allclose(float(compiled(x)), float(eager(x)), rtol=1e-5)
+        if k == 2:
+            assert m_comp[0].weight._s.__class__ is _LayoutStorage
+            assert m_comp[0].weight.grad._s.__class__ is _LayoutStorage
+    assert len(compiled.programs) == 1
+    for (name, a), b in zip(m_comp.state_dict().items(), m_eager.state_dict().values()):
+        assert a.shape == b.shape, name
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6, err_msg=name)
+    for a, b in zip(m_comp.parameters(), m_eager.parameters()):
+        np.testing.assert_allclose(np.asarray(a.grad), np.asarray(b.grad), rtol=1e-4, atol=1e-6)
+        buf_a, buf_b = o_comp.state[a]["momentum_buffer"], o_eager.state[b]["momentum_buffer"]
+        assert buf_a.shape == buf_b.shape
+        np.testing.assert_allclose(np.asarray(buf_a), np.asarray(buf_b), rtol=1e-4, atol=1e-6)
+    shared = m_comp[0].weight.detach().numpy()  # shares memory, in PyTorch's layout
+    assert shared.shape == (4, 3, 3, 3)
+    shared[0] = 0.0
+    np.testing.assert_array_equal(np.asarray(m_comp[0].weight.detach()[0]), np.zeros((3, 3, 3), np.float32))

@@ -9,7 +9,9 @@ moved, so a model or optimizer that grows state between calls is noticed and rec
 """
 import types
 
-from .._tensor import Tensor
+from .._tensor import Tensor, _raw
+
+_slot0 = list.__getitem__  # a storage's array as stored: no layout change, no NumPy copy
 
 _MAX_DEPTH = 4
 
@@ -32,31 +34,33 @@ class State:
             self.tensors.append(t)
 
     def snapshot(self):
-        """(arrays, gradients, signature): the state's current arrays and ``.grad`` arrays, and
-        what a compiled program depends on besides their values. It runs every call, so when
-        every tensor still holds what the last program wrote, that program's result signature
-        is reused instead of reading each shape again."""
+        """(arrays, gradients, signature): the arrays the state's tensors and their ``.grad``
+        hold, in the layout they are stored in (``_LayoutStorage``), and what a compiled program
+        depends on besides their values. It runs every call, so when every tensor still holds
+        what the last program wrote, that program's result signature is reused instead of
+        reading each shape again."""
         w = self.written
         if w is not None:
             arrays, grads, sig = w
             for t, a, g, s in zip(self.tensors, arrays, grads, sig):
                 tg = t._grad
-                if t._s[0] is not a or t._rg is not s[3] or (None if tg is None else tg._s[0]) is not g:
+                if _slot0(t._s, 0) is not a or t._rg is not s[3] or \
+                        (None if tg is None else _slot0(tg._s, 0)) is not g:
                     break
             else:
                 return arrays, grads, (sig, self._groups_signature())
         arrays, grads, sig = [], [], []
         for t in self.tensors:
-            a = t._s[0]
+            a, layout = _raw(t._s)
             g = t._grad
             arrays.append(a)
             if g is None:
                 grads.append(None)
-                sig.append((id(t), a.shape, a.dtype, t._rg, None))
+                sig.append((id(t), a.shape, a.dtype, t._rg, layout, None))
             else:
-                g = g._s[0]
+                g, glayout = _raw(g._s)
                 grads.append(g)
-                sig.append((id(t), a.shape, a.dtype, t._rg, g.shape, g.dtype))
+                sig.append((id(t), a.shape, a.dtype, t._rg, layout, g.shape, g.dtype, glayout))
         return arrays, grads, (tuple(sig), self._groups_signature())
 
     def _groups_signature(self):

@@ -8,7 +8,8 @@ and the random generator's counter, and returns their new values and ``fn``'s re
 wrapper writes them back, so parameters, ``.grad``, optimizer state, buffers and random
 numbers advance exactly as an eager call would. The first call runs eagerly (optimizers and
 lazy modules create their state then); programs are cached by the state's structure and the
-arguments' shapes and dtypes.
+arguments' shapes and dtypes. On the CPU, state that convolutions read transposed is kept in
+the layout they read it in (``layout.py``), so the program takes it with no transpose.
 """
 import logging
 
@@ -16,9 +17,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, _LayoutStorage, _Storage, _keep, _restore, _set_layout
 from ..autograd import grad_mode
 from .._ops import random as _random
+from . import layout
 from .state import find_state, fingerprint
 
 log = logging.getLogger("torchlike.compile")
@@ -75,7 +77,19 @@ class CompiledStep:
             program = self.programs.get(key)
             if program is None:
                 self._report_recompile(key, state, rebuild)
-                program = self.programs[key] = _Program(self, state, rebuild)
+                program = _Program(self, state, rebuild)
+                try:
+                    relaid = program.prepare(state, inputs, arrays, grads, signature)
+                except CompileError:
+                    if self.fallback == "eager":
+                        self.eager = True
+                        return self.fn(*args, **kwargs)
+                    raise
+                if relaid:  # the state now sits in the layouts the program takes
+                    arrays, grads, signature = state.snapshot()
+                    key = (signature, rebuild.signature, grad_mode.state.enabled)
+                    program = self.programs.setdefault(key, program)
+                self.programs[key] = program
             self.last_key = key
         try:
             return program.run(state, inputs, arrays, grads)
@@ -146,12 +160,13 @@ class _Program:
         self.out_tree = None
         self._scalars = {}
         self.out_sig = None
-        self.jitted = jax.jit(self._pure)
+        self.jitted = None
+        self.layouts = None  # per state tensor: the (array, .grad) layouts it writes back
 
     def _pure(self, arrays, grads, lrs, counter, inputs):
         """The step as a function of arrays; runs ``fn`` with tracers installed."""
         state = self._state
-        saved = [(t, t._s[0], t._grad) for t in state.tensors]
+        saved = [(t, _keep(t._s), t._grad) for t in state.tensors]
         saved_lrs = [g["lr"] for g in state.groups]
         gen = _random.default_generator
         saved_gen = gen._counter
@@ -190,35 +205,86 @@ class _Program:
             return (new_arrays, new_grads, [x._s[0] for x in out_leaves if isinstance(x, Tensor)],
                     counter + self.draws if self.draws else None)
         finally:
-            for t, arr, grad in saved:
-                t._s[0] = arr
+            for t, kept, grad in saved:
+                _restore(t._s, kept)
                 t._grad = grad
             for group, lr in zip(state.groups, saved_lrs):
                 group["lr"] = lr
             gen._traced = None
             gen._counter = saved_gen
 
-    def run(self, state, inputs, arrays, grads):
-        self._state = state
+    def _args(self, state, inputs):
         lrs = [self._device_scalar(_as_float(g["lr"]), np.float64) for g in state.groups]
-        gen = _random.default_generator
-        counter = self._device_scalar(gen._counter, np.int64)
+        counter = self._device_scalar(_random.default_generator._counter, np.int64)
         # non-tensor arguments are part of the program's key (rebuild.kinds), not inputs
         flat_inputs = [(x._s[0],) if isinstance(x, Tensor) else None for x in inputs]
+        return lrs, counter, flat_inputs
+
+    def prepare(self, state, inputs, arrays, grads, signature):
+        """Traces the step and builds its program. Where the state holds convolution weights,
+        the program takes and returns them in XLA's preferred layout (``layout.py``); returns
+        True when that moved some tensor's storage to a new layout (the caller's snapshot is
+        then stale)."""
+        self._state = state
+        sig = signature[0]
+        stored = [(s[4], s[7] if len(s) > 6 else None) for s in sig]
+        candidates = _relayable(state, arrays, grads)
+        if not candidates and not any(a or g for a, g in stored):
+            self.jitted = jax.jit(self._pure)
+            self.layouts = [(None, None)] * len(arrays)
+            return False
+        lrs, counter, flat_inputs = self._args(state, inputs)
+        logical = [_logical_aval(a, lay) for a, (lay, _) in zip(arrays, stored)]
+        logical_grads = [None if g is None else _logical_aval(g, lay) for g, (_, lay) in zip(grads, stored)]
+        closed, out_shape = jax.make_jaxpr(self._pure, return_shape=True)(
+            logical, logical_grads, lrs, counter, flat_inputs)
+        out_tree = jax.tree_util.tree_structure(out_shape)
+        in_pos, out_pos = _slots(grads), _slots(out_shape[1])
+        in_layouts = {in_pos[(kind, k)]: lay for k, pair in enumerate(stored)
+                      for kind, lay in zip("ag", pair) if lay}
+        ties = {in_pos[slot]: out_pos[slot] for slot in candidates if slot in in_pos and slot in out_pos}
+        free = [out_pos[slot] for slot in candidates if slot not in in_pos and slot in out_pos]
+        in_l, out_l = layout.choose(closed, ties, free, in_layouts)
+        relaid = False
+        for (kind, k), i in in_pos.items():
+            if in_l.get(i) != in_layouts.get(i):
+                t = state.tensors[k]
+                _relayout((t if kind == "a" else t._grad)._s, in_l.get(i))
+                relaid = True
+        self.layouts = [(out_l.get(k), out_l.get(out_pos.get(("g", k)))) for k in range(len(arrays))]
+        run = layout.rewrite(closed, in_l, out_l)
+
+        def program(arrays, grads, lrs, counter, inputs):
+            return jax.tree_util.tree_unflatten(
+                out_tree, run(*jax.tree_util.tree_leaves((arrays, grads, lrs, counter, inputs))))
+        self.jitted = jax.jit(program)
+        return relaid
+
+    def run(self, state, inputs, arrays, grads):
+        self._state = state
+        lrs, counter, flat_inputs = self._args(state, inputs)
         new_arrays, new_grads, outs, next_counter = self.jitted(arrays, grads, lrs, counter, flat_inputs)
         if next_counter is not None:
+            gen = _random.default_generator
             gen._counter += self.draws
             self._scalars[(gen._counter, np.int64)] = next_counter
-        for t, old, arr, g in zip(state.tensors, arrays, new_arrays, new_grads):
+        for t, old, arr, g, (lay, glay) in zip(state.tensors, arrays, new_arrays, new_grads, self.layouts):
             if arr is not old:
-                t._s[0] = arr
+                if lay is None:
+                    t._s[0] = arr
+                else:
+                    _set_layout(t._s, arr, lay)
                 t._v[0] += 1
             if g is None:
                 t._grad = None
             elif t._grad is None:
                 t._grad = Tensor._wrap(g)
-            else:
+                if glay is not None:
+                    _set_layout(t._grad._s, g, glay)
+            elif glay is None:
                 t._grad._s[0] = g
+            else:
+                _set_layout(t._grad._s, g, glay)
         out_sig = self.out_sig
         if out_sig is None:  # the same every run: the program's output shapes and dtypes are fixed
             state.written = None
@@ -250,6 +316,50 @@ class _Program:
                     f"torchlike.compile: {self.step.__name__} created new state while being compiled (a tensor "
                     f"of shape {list(t.shape)} kept by a module or optimizer). Run the step once eagerly "
                     f"before compiling it, or create that state outside the step.")
+
+
+def _slots(grads):
+    """{("a", k) or ("g", k): position} of tensor k's array and .grad among a program's flat
+    inputs or outputs: the arrays first, then the gradients that exist."""
+    pos = {("a", k): k for k in range(len(grads))}
+    for k, g in enumerate(grads):
+        if g is not None:
+            pos[("g", k)] = len(pos)
+    return pos
+
+
+def _relayable(state, arrays, grads):
+    """The state slots (("a", k): tensor k's array, ("g", k): its .grad) a program may keep in
+    another layout: floating tensors of 3 or more dimensions in one-device CPU storage that can
+    change class (not shared with NumPy). Only XLA's CPU convolutions want another layout."""
+    if jax.default_backend() != "cpu":
+        return []
+    slots = []
+    for k, (t, a) in enumerate(zip(state.tensors, arrays)):
+        if a.ndim >= 3 and jnp.issubdtype(a.dtype, jnp.floating) and _movable(t._s, a):
+            slots.append(("a", k))
+            g = t._grad
+            if g is None or _movable(g._s, grads[k]):
+                slots.append(("g", k))
+    return slots
+
+
+def _movable(s, a):
+    return (s.__class__ is _Storage or s.__class__ is _LayoutStorage) and len(a.sharding.device_set) == 1
+
+
+def _logical_aval(a, perm):
+    shape = a.shape if perm is None else tuple(a.shape[i] for i in perm)
+    return jax.ShapeDtypeStruct(shape, a.dtype)
+
+
+def _relayout(s, perm):
+    """Stores storage ``s``'s value in layout ``perm`` (None: PyTorch's)."""
+    value = s[0]
+    if perm is None:
+        s[0] = value
+    else:
+        _set_layout(s, jnp.transpose(value, layout.inverse(perm)), perm, value)
 
 
 def _as_float(x):

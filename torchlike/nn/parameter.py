@@ -7,7 +7,7 @@ flagged ``_is_buffer`` (``isinstance(t, Buffer)`` checks the flag).
 import jax.numpy as jnp
 
 from .. import _dtype
-from .._tensor import Tensor
+from .._tensor import Tensor, _storage
 
 __all__ = ["Parameter", "UninitializedParameter", "is_lazy", "Buffer", "UninitializedBuffer",
            "UninitializedTensorMixin"]
@@ -57,7 +57,7 @@ class UninitializedTensorMixin:
             from .._device import device as _device
             import jax
             arr = jax.device_put(arr, _device(device).jax_device())
-        self._s = [arr]
+        self._s = _storage(arr)
         self.__class__ = self.cls_to_become
 
     @property

@@ -71,9 +71,9 @@ class _NumpyStorage(_Storage):
 class _LayoutStorage(_Storage):
     """Storage whose array is kept in another physical layout: slot 0 holds ``raw`` and slot 1
     a permutation ``perm`` with the tensor's value ``= transpose(raw, perm)``. A compiled step
-    keeps convolution weights, their gradients and momentum buffers this way (HWIO where
-    PyTorch's API says OIHW), so the program takes and returns them in the layout XLA's CPU
-    convolutions use instead of transposing every weight twice a step. Reads see PyTorch's
+    keeps convolution weights this way (HWIO where PyTorch's API says OIHW), and their gradients
+    and momentum buffers in the order XLA computes them, so the program takes and returns them
+    as XLA's CPU convolutions use them instead of transposing each one every step. Reads see PyTorch's
     layout (transposed once, then kept in slot 2); a write makes it plain storage again."""
 
     __slots__ = ()
@@ -81,7 +81,8 @@ class _LayoutStorage(_Storage):
     def __getitem__(self, i):
         value = list.__getitem__(self, 2)
         if value is None:
-            value = jnp.transpose(list.__getitem__(self, 0), list.__getitem__(self, 1))
+            with jax.ensure_compile_time_eval():  # a concrete array even when read inside a trace
+                value = jnp.transpose(list.__getitem__(self, 0), list.__getitem__(self, 1))
             list.__setitem__(self, 2, value)
         return value
 
@@ -91,12 +92,12 @@ class _LayoutStorage(_Storage):
         list.__setitem__(self, 0, value)
 
 
-def _set_layout(s, raw, perm, value=None):
-    """Makes storage ``s`` hold ``raw`` in layout ``perm``; ``value``, when known, is the
-    tensor's value (``transpose(raw, perm)``)."""
+def _set_layout(s, raw, perm):
+    """Makes storage ``s`` hold ``raw`` in layout ``perm`` (the tensor's value is
+    ``transpose(raw, perm)``)."""
     if s.__class__ is not _LayoutStorage:
         s.__class__ = _LayoutStorage
-    list.__setitem__(s, slice(None), [raw, perm, value])
+    list.__setitem__(s, slice(None), [raw, perm, None])
 
 
 def _raw(s):

@@ -1,6 +1,7 @@
 """torchlike.compile: a whole training step as one program, with the same observable effects as
 running it eagerly (parameters, .grad, optimizer state, random numbers), recompiling when
 shapes change, and clear errors for what cannot be compiled."""
+import jax
 import numpy as np
 import pytest
 
@@ -45,6 +46,12 @@ def test_compiled_step_matches_eager():
         np.testing.assert_allclose(np.asarray(opt_comp.state[a]["momentum_buffer"]),
                                    np.asarray(opt_eager.state[b]["momentum_buffer"]), rtol=1e-6, atol=1e-7)
     assert len(compiled.programs) == 1
+    # JAX code reading a weight inside its own trace (interop) gets, and leaves, concrete values
+    w = m_comp[0].weight
+    assert list.__getitem__(w._s, 2) is None  # not read since the last compiled call wrote it
+    read = jax.jit(lambda a: a + w.jax())(jax.numpy.zeros((4, 3, 3, 3), jax.numpy.float32))
+    np.testing.assert_allclose(np.asarray(read), np.asarray(m_eager[0].weight.detach()), rtol=1e-4, atol=1e-6)
+    assert not isinstance(w.jax(), jax.core.Tracer)
 
 
 def test_parameters_keep_identity_and_versions_advance():
@@ -84,6 +91,12 @@ def test_learning_rate_changes_without_recompiling():
     for a, b in zip(_arrays(params), _arrays(params2)):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     assert len(compiled.programs) == 1
+    # JAX code reading a weight inside its own trace (interop) gets, and leaves, concrete values
+    w = m_comp[0].weight
+    assert list.__getitem__(w._s, 2) is None  # not read since the last compiled call wrote it
+    read = jax.jit(lambda a: a + w.jax())(jax.numpy.zeros((4, 3, 3, 3), jax.numpy.float32))
+    np.testing.assert_allclose(np.asarray(read), np.asarray(m_eager[0].weight.detach()), rtol=1e-4, atol=1e-6)
+    assert not isinstance(w.jax(), jax.core.Tracer)
 
 
 def test_random_numbers_advance_like_eager():
@@ -183,6 +196,12 @@ def test_model_and_optimizer_passed_as_arguments_are_state():
     for p, q in zip(m1.parameters(), m2.parameters()):
         np.testing.assert_allclose(np.asarray(q.detach()), np.asarray(p.detach()), rtol=1e-6, atol=1e-7)
     assert len(compiled.programs) == 1
+    # JAX code reading a weight inside its own trace (interop) gets, and leaves, concrete values
+    w = m_comp[0].weight
+    assert list.__getitem__(w._s, 2) is None  # not read since the last compiled call wrote it
+    read = jax.jit(lambda a: a + w.jax())(jax.numpy.zeros((4, 3, 3, 3), jax.numpy.float32))
+    np.testing.assert_allclose(np.asarray(read), np.asarray(m_eager[0].weight.detach()), rtol=1e-4, atol=1e-6)
+    assert not isinstance(w.jax(), jax.core.Tracer)
 
 
 def test_eager_changes_between_compiled_calls_are_seen():
@@ -264,6 +283,12 @@ def test_conv_step_keeps_weights_in_xla_layout_with_eager_results(set_to_none):
             assert m_comp[0].weight._s.__class__ is _LayoutStorage
             assert m_comp[0].weight.grad._s.__class__ is _LayoutStorage
     assert len(compiled.programs) == 1
+    # JAX code reading a weight inside its own trace (interop) gets, and leaves, concrete values
+    w = m_comp[0].weight
+    assert list.__getitem__(w._s, 2) is None  # not read since the last compiled call wrote it
+    read = jax.jit(lambda a: a + w.jax())(jax.numpy.zeros((4, 3, 3, 3), jax.numpy.float32))
+    np.testing.assert_allclose(np.asarray(read), np.asarray(m_eager[0].weight.detach()), rtol=1e-4, atol=1e-6)
+    assert not isinstance(w.jax(), jax.core.Tracer)
     for (name, a), b in zip(m_comp.state_dict().items(), m_eager.state_dict().values()):
         assert a.shape == b.shape, name
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6, err_msg=name)
@@ -272,6 +297,8 @@ def test_conv_step_keeps_weights_in_xla_layout_with_eager_results(set_to_none):
         buf_a, buf_b = o_comp.state[a]["momentum_buffer"], o_eager.state[b]["momentum_buffer"]
         assert buf_a.shape == buf_b.shape
         np.testing.assert_allclose(np.asarray(buf_a), np.asarray(buf_b), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(torch.compile(m_comp)(x).detach()), np.asarray(m_eager(x).detach()),
+                               rtol=1e-4, atol=1e-5)
     shared = m_comp[0].weight.detach().numpy()  # shares memory, in PyTorch's layout
     assert shared.shape == (4, 3, 3, 3)
     shared[0] = 0.0

@@ -10,7 +10,7 @@ the backward through the module is also one compiled program. Buffers the forwar
 import jax
 import jax.numpy as jnp
 
-from .._tensor import Tensor
+from .._tensor import Tensor, _keep, _restore
 from .._ops import random as _random
 from ..autograd import grad_mode
 from ..autograd.node import node_class
@@ -94,7 +94,7 @@ class CompiledModule:
         """Runs the original forward with tracers standing in for every tensor."""
         mod = self._orig_mod
         tensors = list(mod.parameters()) + list(mod.buffers())
-        saved = [(t, t._s[0]) for t in tensors]
+        saved = [(t, _keep(t._s)) for t in tensors]
         gen = _random.default_generator
         outer = gen._traced
         counter = arrays[-1]
@@ -115,6 +115,6 @@ class CompiledModule:
             self._out_leaves[statics] = [None if isinstance(x, Tensor) else x for x in out_leaves]
             return tuple(x._s[0] for x in out_leaves if isinstance(x, Tensor)) + tuple(new_buffers)
         finally:
-            for t, arr in saved:
-                t._s[0] = arr
+            for t, kept in saved:
+                _restore(t._s, kept)
             gen._traced = outer

@@ -359,7 +359,8 @@ def _relayout(s, perm):
     if perm is None:
         s[0] = value
     else:
-        _set_layout(s, jnp.transpose(value, layout.inverse(perm)), perm, value)
+        # the PyTorch-layout array is not kept: the program's first run replaces both anyway
+        _set_layout(s, jnp.transpose(value, layout.inverse(perm)), perm)
 
 
 def _as_float(x):

@@ -20,13 +20,16 @@ def torch_resnet18():
 
 def jax_resnet18_step(batch, layout="NCHW", seed=0):
     """Returns (step, state): step(state, x, labels) -> (state, loss), jitted, in ``layout``:
-    "NCHW" (OIHW weights), "NHWC" (HWIO weights) or "NHWC/OIHW" (NHWC activations, weights
-    kept in PyTorch's OIHW layout and transposed in the step, as torchlike must keep them)."""
+    "NCHW" (OIHW weights), "NHWC" (HWIO weights), "NHWC/OIHW" (NHWC activations, weights
+    kept in PyTorch's OIHW layout and transposed in the step, as torchlike eager keeps them) or
+    "NHWC/patches" (NHWC/HWIO, with the convolutions torchlike runs as patch matmuls on the CPU
+    written the same way: torchlike's pure-JAX ``patches_nhwc``, under the same size rule)."""
     import jax
     import jax.numpy as jnp
     rng = np.random.default_rng(seed)
+    from torchlike._ops.nn_conv import PATCH_ROWS, patch_rows, patches_nhwc
     nhwc = layout.startswith("NHWC")
-    oihw_weights = layout != "NHWC"
+    oihw_weights = layout in ("NCHW", "NHWC/OIHW")
 
     def conv_w(cout, cin, k):
         w = (rng.standard_normal((cout, cin, k, k)) * np.sqrt(2.0 / (cout * k * k))).astype(np.float32)
@@ -55,6 +58,10 @@ def jax_resnet18_step(batch, layout="NCHW", seed=0):
     red = (0, 1, 2) if nhwc else (0, 2, 3)
 
     def conv(x, w, stride, pad):
+        if layout == "NHWC/patches" and \
+                patch_rows(x.shape[0], x.shape[1], x.shape[2], w.shape[0], w.shape[1], (stride,) * 2,
+                           (pad,) * 2) <= PATCH_ROWS:
+            return patches_nhwc(x, w, (stride, stride), (pad, pad))
         if nhwc and oihw_weights:
             w = jnp.transpose(w, (2, 3, 1, 0))
         return jax.lax.conv_general_dilated(x, w, (stride, stride), [(pad, pad)] * 2, dimension_numbers=dn)

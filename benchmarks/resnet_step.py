@@ -1,7 +1,8 @@
 """resnet18 training step (SGD momentum 0.9, lr 1e-2, loss = (pred - labels).sum()) at
 1x3x64x64 and 8x3x64x64: torchlike eager, torchlike compiled, PyTorch eager and pure JAX jit
-(NCHW; NHWC; NHWC with the weights kept in PyTorch's OIHW layout, as torchlike keeps them), in
-one process; prints medians, ratios and first-step latency (peak memory: memory.py).
+(NCHW; NHWC; NHWC with the weights kept in PyTorch's OIHW layout, as torchlike eager keeps
+them; NHWC with small convolutions as patch matmuls, as torchlike runs them on the CPU), in one
+process; prints medians, ratios and first-step latency (peak memory: memory.py).
 Run: python benchmarks/resnet_step.py [--batches 1 8] [--repeat N]"""
 import argparse
 import os
@@ -101,7 +102,8 @@ def main():
                   ("torchlike compiled", lambda: make_torchlike_eager(batch, compiled=True)),
                   ("pure JAX jit NCHW", lambda: make_jax(batch, "NCHW")),
                   ("pure JAX jit NHWC", lambda: make_jax(batch, "NHWC")),
-                  ("pure JAX jit NHWC/OIHW", lambda: make_jax(batch, "NHWC/OIHW"))]
+                  ("pure JAX jit NHWC/OIHW", lambda: make_jax(batch, "NHWC/OIHW")),
+                  ("pure JAX jit NHWC/patches", lambda: make_jax(batch, "NHWC/patches"))]
         try:
             import torch
             torch.set_num_threads(os.cpu_count())
@@ -115,7 +117,7 @@ def main():
             steps.append((name, step, _sync))
         rows = [(name, us / 1e3) for name, us in interleaved_us(steps, warmup=1, repeat=args.repeat, number=2)]
         table(f"resnet18 step, batch {batch}x3x64x64 (median ms)", rows,
-              ["PyTorch eager", "pure JAX jit NCHW", "pure JAX jit NHWC", "pure JAX jit NHWC/OIHW"])
+              ["PyTorch eager", "pure JAX jit NCHW", "pure JAX jit NHWC", "pure JAX jit NHWC/patches"])
         print("first two steps, compilation included (ms): " + ", ".join(f"{n} {v:.0f}" for n, v in firsts))
 
 

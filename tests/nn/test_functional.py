@@ -97,6 +97,9 @@ CASES = [
     # convolutions
     ("conv2d", lambda F, x, w, b: F.conv2d(x, w, b), [G(IMG), G(W_CONV), G(f32(4))]),
     ("conv2d_stride_pad_dil", lambda F, x, w: F.conv2d(x, w, None, 2, (1, 2), 2), [G(IMG), G(W_CONV)]),
+    ("conv2d_stride_pad", lambda F, x, w: F.conv2d(x, w, None, (2, 1), (1, 2)), [G(IMG), G(W_CONV)]),
+    # more output positions than nn_conv.PATCH_ROWS: XLA's convolution instead of patch matmuls
+    ("conv2d_large", lambda F, x, w: F.conv2d(x, w, None, 1, 1), [G(f32(2, 3, 46, 46)), G(W_CONV)]),
     ("conv2d_same", lambda F, x, w: F.conv2d(x, w, padding="same"), [G(IMG), G(W_CONV)]),
     ("conv2d_same_even", lambda F, x, w: F.conv2d(x, w, padding="same"), [G(IMG), G(f32(4, 3, 2, 2))], 2),
     ("conv2d_valid_kw", lambda F, x, w: F.conv2d(x, w, padding="valid", stride=(1, 2)), [G(IMG), G(W_CONV)]),

@@ -160,7 +160,9 @@ def test_default_init_bounds(name, args, fan_in):
     bound = 1 / math.sqrt(fan_in)   # kaiming_uniform_(a=sqrt(5)) and the bias rule both give this
     for p in (m.weight, m.bias):
         a = to_numpy(p)
-        assert np.abs(a).max() <= bound * (1 + 1e-6) and np.abs(a).max() > 0.5 * bound
+        assert np.abs(a).max() <= bound * (1 + 1e-6)
+        if a.size >= 20:  # the largest of n uniform draws is below half the bound with odds 2**-n
+            assert np.abs(a).max() > 0.5 * bound
     assert str(m.weight.dtype) == "torch.float32"
 
 

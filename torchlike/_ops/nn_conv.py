@@ -3,8 +3,10 @@
 
 ``linear`` is composed from ``addmm``/``mm`` and views exactly as PyTorch composes it, so the
 recorded graph is PyTorch's (``AddmmBackward0`` over ``TBackward0`` for a 2-D input).
-Convolutions keep PyTorch's NCHW/OIHW layout at the API and run as one
-``jax.lax.conv_general_dilated`` (``ConvolutionBackward0``); XLA picks the physical layout.
+Convolutions keep PyTorch's NCHW/OIHW layout at the API and are one op
+(``ConvolutionBackward0``): a ``jax.lax.conv_general_dilated``, which on the CPU runs
+channels-last, or, on the CPU for small outputs where XLA's convolution emitter is slow, a
+matrix product of the input's patches (``patches_nhwc``).
 """
 import jax
 import jax.numpy as jnp
@@ -90,8 +92,8 @@ def _dims(n):
 
 
 def _channels_last():
-    """XLA's CPU convolutions run about 2x faster channels-last (NHWC/HWIO) than NCHW
-    (shared/FACTS.md), so on the CPU a 2-D convolution transposes in and out of that layout;
+    """XLA's CPU convolutions run faster channels-last (NHWC/HWIO) than NCHW (resnet18's step
+    at batch 1: 1.2x), so on the CPU a 2-D convolution transposes in and out of that layout;
     users still see NCHW. GPUs and TPUs get NCHW and choose their own layout."""
     return jax.default_backend() == "cpu"
 
@@ -104,10 +106,49 @@ def _conv2d_channels_last(input, weight, stride, padding, dilation, groups):
     return jnp.transpose(out, (0, 3, 1, 2))
 
 
+# XLA:CPU's convolution emitter is slow when the output is small (resnet18's 2x2 layer4 at a
+# 64x64 input: 100 ms for one 512-channel 3x3 convolution at batch 8, and its filter gradient as
+# slow); there a convolution is faster as one matrix product over the kernel's shifted windows
+# (1.5 ms). The patches cost kh*kw times the input's memory, so only below this many output
+# positions (batch x height x width), where measurements on this CPU favour it.
+PATCH_ROWS = 4096
+
+
+def _conv2d_patches(input, weight, stride, padding):
+    out = patches_nhwc(jnp.transpose(input, (0, 2, 3, 1)), jnp.transpose(weight, (2, 3, 1, 0)), stride, padding)
+    return jnp.transpose(out, (0, 3, 1, 2))
+
+
+def patches_nhwc(x, w, stride, padding):
+    """A stride/padding 2-D convolution of NHWC ``x`` with HWIO ``w`` as ``patches @ weight``:
+    the kernel's kh*kw shifted, strided windows of the padded input side by side (their VJP is
+    a pad and a sum, cheap), times the (kh*kw*C_in, C_out) weight matrix. Pure JAX: the
+    benchmarks' JAX reference uses it too."""
+    kh, kw, cin, cout = w.shape
+    (sh, sw), (ph, pw) = stride, padding
+    x = jnp.pad(x, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
+    n, h, wd, _ = x.shape
+    oh, ow = (h - kh) // sh + 1, (wd - kw) // sw + 1
+    windows = [x[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] for i in range(kh) for j in range(kw)]
+    patches = windows[0] if len(windows) == 1 else jnp.concatenate(windows, axis=-1)
+    out = jnp.matmul(patches.reshape(n * oh * ow, kh * kw * cin), w.reshape(kh * kw * cin, cout),
+                     precision=jax.lax.Precision.HIGHEST)
+    return out.reshape(n, oh, ow, cout)
+
+
+def patch_rows(n, h, w, kh, kw, stride, padding):
+    """Output positions (batch x height x width) of a 2-D convolution: patch matmuls are used
+    up to ``PATCH_ROWS``."""
+    return n * ((h + 2 * padding[0] - kh) // stride[0] + 1) * ((w + 2 * padding[1] - kw) // stride[1] + 1)
+
+
 @op("ConvolutionBackward0", nt=3, method=False, out=False, promote=None)
 def _convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
     n = input.ndim - 2
-    if not transposed and n == 2 and _channels_last():
+    if not transposed and n == 2 and _channels_last() and groups == 1 and tuple(dilation) == (1, 1) \
+            and patch_rows(input.shape[0], *input.shape[2:], *weight.shape[2:], stride, padding) <= PATCH_ROWS:
+        out = _conv2d_patches(input, weight, stride, padding)
+    elif not transposed and n == 2 and _channels_last():
         out = _conv2d_channels_last(input, weight, stride, padding, dilation, groups)
     elif not transposed:
         out = jax.lax.conv_general_dilated(

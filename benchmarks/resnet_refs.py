@@ -22,14 +22,14 @@ def jax_resnet18_step(batch, layout="NCHW", seed=0):
     """Returns (step, state): step(state, x, labels) -> (state, loss), jitted, in ``layout``:
     "NCHW" (OIHW weights), "NHWC" (HWIO weights), "NHWC/OIHW" (NHWC activations, weights
     kept in PyTorch's OIHW layout and transposed in the step, as torchlike eager keeps them) or
-    "NHWC/patches" (NHWC/HWIO, with the convolutions torchlike runs as patch matmuls on the CPU
-    written the same way: torchlike's pure-JAX ``patches_nhwc``, under the same size rule)."""
+    "NHWC/patches" (NHWC, OIHW weights, and the convolutions torchlike runs as patch matmuls on
+    the CPU written the same way: torchlike's pure-JAX ``patches_nhwc``, same size rule)."""
     import jax
     import jax.numpy as jnp
     rng = np.random.default_rng(seed)
     from torchlike._ops.nn_conv import PATCH_ROWS, patch_rows, patches_nhwc
     nhwc = layout.startswith("NHWC")
-    oihw_weights = layout in ("NCHW", "NHWC/OIHW")
+    oihw_weights = layout != "NHWC"
 
     def conv_w(cout, cin, k):
         w = (rng.standard_normal((cout, cin, k, k)) * np.sqrt(2.0 / (cout * k * k))).astype(np.float32)
@@ -59,7 +59,7 @@ def jax_resnet18_step(batch, layout="NCHW", seed=0):
 
     def conv(x, w, stride, pad):
         if layout == "NHWC/patches" and \
-                patch_rows(x.shape[0], x.shape[1], x.shape[2], w.shape[0], w.shape[1], (stride,) * 2,
+                patch_rows(x.shape[0], x.shape[1], x.shape[2], w.shape[2], w.shape[3], (stride,) * 2,
                            (pad,) * 2) <= PATCH_ROWS:
             return patches_nhwc(x, w, (stride, stride), (pad, pad))
         if nhwc and oihw_weights:

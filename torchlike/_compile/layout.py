@@ -229,3 +229,10 @@ def rewrite(closed, in_layouts, out_layouts):
         return [_physical(o, out_layouts[i], _Emit) if out_layouts.get(i) else _materialize(o, _Emit)
                 for i, o in enumerate(outs)]
     return run
+
+
+def used_inputs(jaxpr):
+    """Positions of the inputs ``jaxpr`` reads (a program need not be passed the others)."""
+    used = {v for eqn in jaxpr.eqns for v in eqn.invars if not isinstance(v, jcore.Literal)}
+    used.update(v for v in jaxpr.outvars if not isinstance(v, jcore.Literal))
+    return {i for i, v in enumerate(jaxpr.invars) if v in used}

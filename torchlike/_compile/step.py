@@ -16,6 +16,7 @@ import logging
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.extend.core import jaxpr_as_fun
 
 from .._tensor import Tensor, _LayoutStorage, _Storage, _keep, _restore, _set_layout
 from ..autograd import grad_mode
@@ -215,55 +216,64 @@ class _Program:
 
     def _args(self, state, inputs):
         lrs = [self._device_scalar(_as_float(g["lr"]), np.float64) for g in state.groups]
-        counter = self._device_scalar(_random.default_generator._counter, np.int64)
         # non-tensor arguments are part of the program's key (rebuild.kinds), not inputs
         flat_inputs = [(x._s[0],) if isinstance(x, Tensor) else None for x in inputs]
-        return lrs, counter, flat_inputs
+        return lrs, flat_inputs
 
     def prepare(self, state, inputs, arrays, grads, signature):
         """Traces the step and builds its program. Where the state holds convolution weights,
         the program takes and returns them in XLA's preferred layout (``layout.py``); returns
         True when that moved some tensor's storage to a new layout (the caller's snapshot is
-        then stale)."""
+        then stale). Gradients and the random counter the step never reads (``zero_grad()``
+        first, no random draws) are not passed at all: each array argument costs the call."""
         self._state = state
-        sig = signature[0]
-        stored = [(s[4], s[7] if len(s) > 6 else None) for s in sig]
-        candidates = _relayable(state, arrays, grads)
-        if not candidates and not any(a or g for a, g in stored):
-            self.jitted = jax.jit(self._pure)
-            self.layouts = [(None, None)] * len(arrays)
-            return False
-        lrs, counter, flat_inputs = self._args(state, inputs)
+        stored = [(s[4], s[7] if len(s) > 6 else None) for s in signature[0]]
+        lrs, flat_inputs = self._args(state, inputs)
+        counter = self._device_scalar(_random.default_generator._counter, np.int64)
         logical = [_logical_aval(a, lay) for a, (lay, _) in zip(arrays, stored)]
         logical_grads = [None if g is None else _logical_aval(g, lay) for g, (_, lay) in zip(grads, stored)]
         closed, out_shape = jax.make_jaxpr(self._pure, return_shape=True)(
             logical, logical_grads, lrs, counter, flat_inputs)
         out_tree = jax.tree_util.tree_structure(out_shape)
         in_pos, out_pos = _slots(grads), _slots(out_shape[1])
-        in_layouts = {in_pos[(kind, k)]: lay for k, pair in enumerate(stored)
-                      for kind, lay in zip("ag", pair) if lay}
-        ties = {in_pos[slot]: out_pos[slot] for slot in candidates if slot in in_pos and slot in out_pos}
-        free = [out_pos[slot] for slot in candidates if slot not in in_pos and slot in out_pos]
-        in_l, out_l = layout.choose(closed, ties, free, in_layouts)
+        candidates = _relayable(state, arrays, grads)
         relaid = False
-        for (kind, k), i in in_pos.items():
-            if in_l.get(i) != in_layouts.get(i):
-                t = state.tensors[k]
-                _relayout((t if kind == "a" else t._grad)._s, in_l.get(i))
-                relaid = True
-        self.layouts = [(out_l.get(k), out_l.get(out_pos.get(("g", k)))) for k in range(len(arrays))]
-        run = layout.rewrite(closed, in_l, out_l)
+        if candidates or any(a or g for a, g in stored):
+            in_layouts = {in_pos[(kind, k)]: lay for k, pair in enumerate(stored)
+                          for kind, lay in zip("ag", pair) if lay}
+            ties = {in_pos[slot]: out_pos[slot] for slot in candidates if slot in in_pos and slot in out_pos}
+            free = [out_pos[slot] for slot in candidates if slot not in in_pos and slot in out_pos]
+            in_l, out_l = layout.choose(closed, ties, free, in_layouts)
+            for (kind, k), i in in_pos.items():
+                if in_l.get(i) != in_layouts.get(i):
+                    t = state.tensors[k]
+                    _relayout((t if kind == "a" else t._grad)._s, in_l.get(i))
+                    relaid = True
+            self.layouts = [(out_l.get(k), out_l.get(out_pos.get(("g", k)))) for k in range(len(arrays))]
+            run = layout.rewrite(closed, in_l, out_l)
+        else:
+            self.layouts = [(None, None)] * len(arrays)
+            run = jaxpr_as_fun(closed)
+        n, n_grads = len(arrays), len(in_pos) - len(arrays)
+        used = layout.used_inputs(closed.jaxpr)
+        self.grads_used = any(i in used for i in range(n, n + n_grads))
+        self.counter_used = n + n_grads + len(lrs) in used
+        self.no_grads = [None] * n
+        grads_used = self.grads_used
 
         def program(arrays, grads, lrs, counter, inputs):
+            given = [g for g in grads if g is not None] if grads_used else [None] * n_grads
             return jax.tree_util.tree_unflatten(
-                out_tree, run(*jax.tree_util.tree_leaves((arrays, grads, lrs, counter, inputs))))
+                out_tree, run(*arrays, *given, *lrs, counter, *[x[0] for x in inputs if x is not None]))
         self.jitted = jax.jit(program)
         return relaid
 
     def run(self, state, inputs, arrays, grads):
         self._state = state
-        lrs, counter, flat_inputs = self._args(state, inputs)
-        new_arrays, new_grads, outs, next_counter = self.jitted(arrays, grads, lrs, counter, flat_inputs)
+        lrs, flat_inputs = self._args(state, inputs)
+        counter = self._device_scalar(_random.default_generator._counter, np.int64) if self.counter_used else None
+        new_arrays, new_grads, outs, next_counter = self.jitted(
+            arrays, grads if self.grads_used else self.no_grads, lrs, counter, flat_inputs)
         if next_counter is not None:
             gen = _random.default_generator
             gen._counter += self.draws

@@ -18,17 +18,19 @@ def rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def grow(step, warmup, steps, sync=lambda out: None):
+def grow(step, warmup, steps, sync=lambda out: None, window=10):
     """RSS growth over ``steps`` calls after ``warmup`` calls (XLA's and malloc's pools fill
-    during the first few dozen resnet steps; a leak keeps growing after them)."""
+    during the first few dozen resnet steps; a leak keeps growing after them): the lowest RSS
+    of the last ``window`` calls minus the lowest of the first. A resnet18 step's transient
+    buffers make single readings swing by about 100 MB; a leak raises the floor."""
     for _ in range(warmup):
         sync(step())
     gc.collect()
-    before = rss_mb()
+    readings = []
     for _ in range(steps):
         sync(step())
-    gc.collect()
-    return rss_mb() - before
+        readings.append(rss_mb())
+    return min(readings[-window:]) - min(readings[:window])
 
 
 # VmHWM, not getrusage's ru_maxrss: a child forked from this (already large) process inherits
@@ -71,7 +73,7 @@ def main():
     except ImportError:
         return
     step = make_torchlike_eager(batch=1)
-    print(f"resnet18 1x3x64x64, 50 eager steps after 25: RSS grew {grow(step, 25, 50, _sync):.1f} MB")
+    print(f"resnet18 1x3x64x64, 50 eager steps after 100: RSS grew {grow(step, 100, 50, _sync):.1f} MB")
     peaks()
 
 

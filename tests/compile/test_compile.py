@@ -153,10 +153,26 @@ def test_compiled_module_is_one_node_with_eager_gradients_and_buffers():
         np.testing.assert_allclose(np.asarray(q.grad), np.asarray(p.grad), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.asarray(inner[1].running_var), np.asarray(eager[1].running_var), rtol=1e-6)
     assert int(inner[1].num_batches_tracked) == 2
+    for name in ("running_mean", "running_var", "num_batches_tracked"):  # versions advance as eagerly
+        assert getattr(inner[1], name)._version == getattr(eager[1], name)._version, name
     eager.eval()
     compiled.eval()
     np.testing.assert_allclose(np.asarray(compiled(x).detach()), np.asarray(eager(x).detach()), rtol=1e-5,
                                atol=1e-6)
+
+
+def test_state_the_step_leaves_alone_keeps_its_version():
+    """A parameter the step does not update (frozen: no .grad, so SGD skips it) is not
+    written back: its version stays where an eager step leaves it."""
+    x, y, p_eager, _, eager = _setup()
+    x2, y2, p_comp, _, step = _setup()
+    for params in (p_eager, p_comp):
+        params[1].requires_grad_(False)
+    compiled = torch.compile(step)
+    for _ in range(4):
+        np.testing.assert_allclose(float(compiled(x2, y2)), float(eager(x, y)), rtol=1e-6)
+    assert [p._version for p in p_comp] == [p._version for p in p_eager]
+    assert p_comp[0]._version > 0
 
 
 def test_model_and_optimizer_passed_as_arguments_are_state():

@@ -32,6 +32,7 @@ class _ModuleSpec:
     def __init__(self, compiled):
         self.compiled = compiled
         self.draws = {}
+        self.bumps = {}  # statics -> version bumps the forward gives each buffer (traced once)
 
     def fn(self, *xs):
         *arrays, treedef, kinds, n_params, n_buffers, training = xs
@@ -72,10 +73,10 @@ class CompiledModule:
         outs = outs if isinstance(outs, tuple) else (outs,)
         n_out = len(outs) - len(buffers)
         node = next((o._node for o in outs if o._node is not None), None)
-        for b, new in zip(buffers, outs[n_out:]):
+        for b, new, bump in zip(buffers, outs[n_out:], self._spec.bumps[statics]):
             if new._s[0] is not b._s[0]:
                 b._s[0] = new._s[0]
-                b._v[0] += 1
+                b._v[0] += bump  # as eagerly: num_batches_tracked += 1 bumps, running stats do not
                 if node is not None:  # the node saved the old values
                     own_write(node, b)
         results = list(outs[:n_out])
@@ -94,7 +95,7 @@ class CompiledModule:
         """Runs the original forward with tracers standing in for every tensor."""
         mod = self._orig_mod
         tensors = list(mod.parameters()) + list(mod.buffers())
-        saved = [(t, _keep(t._s)) for t in tensors]
+        saved = [(t, _keep(t._s), t._v[0]) for t in tensors]  # the trace's in-place writes bump versions
         gen = _random.default_generator
         outer = gen._traced
         counter = arrays[-1]
@@ -110,11 +111,13 @@ class CompiledModule:
             new_buffers = [t._s[0] for t in tensors[n_params:]]
             statics = (treedef, kinds, n_params, n_buffers, training)
             spec.draws[statics] = gen._traced[1]
+            spec.bumps[statics] = [t._v[0] - version for t, _, version in saved[n_params:]]
             out_leaves, out_tree = jax.tree_util.tree_flatten(result, is_leaf=lambda x: isinstance(x, Tensor))
             self._out_tree[statics] = out_tree
             self._out_leaves[statics] = [None if isinstance(x, Tensor) else x for x in out_leaves]
             return tuple(x._s[0] for x in out_leaves if isinstance(x, Tensor)) + tuple(new_buffers)
         finally:
-            for t, kept in saved:
+            for t, kept, version in saved:
                 _restore(t._s, kept)
+                t._v[0] = version
             gen._traced = outer

@@ -167,7 +167,8 @@ class _Program:
     def _pure(self, arrays, grads, lrs, counter, inputs):
         """The step as a function of arrays; runs ``fn`` with tracers installed."""
         state = self._state
-        saved = [(t, _keep(t._s), t._grad) for t in state.tensors]
+        # tracing runs the optimizer's in-place writes: versions are restored with the arrays
+        saved = [(t, _keep(t._s), t._grad, t._v[0]) for t in state.tensors]
         saved_lrs = [g["lr"] for g in state.groups]
         gen = _random.default_generator
         saved_gen = gen._counter
@@ -195,6 +196,9 @@ class _Program:
                 raise CompileError(_CONCRETE.format(name=self.step.__name__, what=_culprit(e))) from e
             except jax.errors.TracerIntegerConversionError as e:
                 raise CompileError(_CONCRETE.format(name=self.step.__name__, what=_culprit(e))) from e
+            # the eager step's version bumps per tensor (the optimizer's in-place writes): a
+            # run applies them, so versions advance exactly as eagerly
+            self.bumps = [t._v[0] - version for t, _, _, version in saved]
             self._check_no_new_state(state)
             new_arrays = [t._s[0] for t in state.tensors]
             new_grads = [None if t._grad is None else t._grad._s[0] for t in state.tensors]
@@ -206,9 +210,10 @@ class _Program:
             return (new_arrays, new_grads, [x._s[0] for x in out_leaves if isinstance(x, Tensor)],
                     counter + self.draws if self.draws else None)
         finally:
-            for t, kept, grad in saved:
+            for t, kept, grad, version in saved:
                 _restore(t._s, kept)
                 t._grad = grad
+                t._v[0] = version
             for group, lr in zip(state.groups, saved_lrs):
                 group["lr"] = lr
             gen._traced = None
@@ -255,7 +260,10 @@ class _Program:
             self.layouts = [(None, None)] * len(arrays)
             run = jaxpr_as_fun(closed)
         n, n_grads = len(arrays), len(in_pos) - len(arrays)
-        used = layout.used_inputs(closed.jaxpr)
+        # a tensor the step leaves alone comes back as its input: not written, version unbumped
+        jaxpr = closed.jaxpr
+        self.kept = [jaxpr.outvars[k] is jaxpr.invars[k] for k in range(n)]
+        used = layout.used_inputs(jaxpr)
         self.grads_used = any(i in used for i in range(n, n + n_grads))
         self.counter_used = n + n_grads + len(lrs) in used
         self.no_grads = [None] * n
@@ -278,13 +286,16 @@ class _Program:
             gen = _random.default_generator
             gen._counter += self.draws
             self._scalars[(gen._counter, np.int64)] = next_counter
-        for t, old, arr, g, (lay, glay) in zip(state.tensors, arrays, new_arrays, new_grads, self.layouts):
-            if arr is not old:
+        for k, (t, old, arr, g, (lay, glay)) in enumerate(zip(state.tensors, arrays, new_arrays, new_grads,
+                                                                self.layouts)):
+            if self.kept[k]:
+                new_arrays[k] = old  # jit hands back a new Array object even for an unchanged input
+            elif arr is not old:
                 if lay is None:
                     t._s[0] = arr
                 else:
                     _set_layout(t._s, arr, lay)
-                t._v[0] += 1
+                t._v[0] += self.bumps[k]
             if g is None:
                 t._grad = None
             elif t._grad is None:

@@ -73,8 +73,8 @@ class _LayoutStorage(_Storage):
     a permutation ``perm`` with the tensor's value ``= transpose(raw, perm)``. A compiled step
     keeps convolution weights this way (HWIO where PyTorch's API says OIHW), and their gradients
     and momentum buffers in the order XLA computes them, so the program takes and returns them
-    as XLA's CPU convolutions use them instead of transposing each one every step. Reads see PyTorch's
-    layout (transposed once, then kept in slot 2); a write makes it plain storage again."""
+    as XLA's CPU convolutions use them instead of transposing each one every step. Reads see
+    PyTorch's layout (transposed once, then kept in slot 2); a write makes it plain again."""
 
     __slots__ = ()
 

@@ -23,11 +23,11 @@ def jax_resnet18_step(batch, layout="NCHW", seed=0):
     "NCHW" (OIHW weights), "NHWC" (HWIO weights), "NHWC/OIHW" (NHWC activations, weights
     kept in PyTorch's OIHW layout and transposed in the step, as torchlike eager keeps them) or
     "NHWC/patches" (NHWC, OIHW weights, and the convolutions torchlike runs as patch matmuls on
-    the CPU written the same way: torchlike's pure-JAX ``patches_nhwc``, same size rule)."""
+    the CPU written the same way: torchlike's pure-JAX ``patches_nhwc``, same rule)."""
     import jax
     import jax.numpy as jnp
     rng = np.random.default_rng(seed)
-    from torchlike._ops.nn_conv import PATCH_ROWS, patch_rows, patches_nhwc
+    from torchlike._ops.nn_conv import patches_nhwc, uses_patches
     nhwc = layout.startswith("NHWC")
     oihw_weights = layout != "NHWC"
 
@@ -58,9 +58,8 @@ def jax_resnet18_step(batch, layout="NCHW", seed=0):
     red = (0, 1, 2) if nhwc else (0, 2, 3)
 
     def conv(x, w, stride, pad):
-        if layout == "NHWC/patches" and \
-                patch_rows(x.shape[0], x.shape[1], x.shape[2], w.shape[2], w.shape[3], (stride,) * 2,
-                           (pad,) * 2) <= PATCH_ROWS:
+        nchw_shape = (x.shape[0], x.shape[3], x.shape[1], x.shape[2])
+        if layout == "NHWC/patches" and uses_patches(nchw_shape, w.shape, (stride,) * 2, (pad,) * 2):
             return patches_nhwc(x, w, (stride, stride), (pad, pad))
         if nhwc and oihw_weights:
             w = jnp.transpose(w, (2, 3, 1, 0))

@@ -145,17 +145,19 @@ def patches_nhwc(x, weight, stride, padding):
     return out.reshape(n, oh, ow, cout)
 
 
-def patch_rows(n, h, w, kh, kw, stride, padding):
-    """Output positions (batch x height x width) of a 2-D convolution: patch matmuls are used
-    up to ``PATCH_ROWS``."""
-    return n * ((h + 2 * padding[0] - kh) // stride[0] + 1) * ((w + 2 * padding[1] - kw) // stride[1] + 1)
+def uses_patches(input_shape, weight_shape, stride, padding, dilation=(1, 1), groups=1):
+    """Whether a 2-D convolution (NCHW input, OIHW weight shapes) runs as ``patches_nhwc``: on
+    the CPU, without groups or dilation, up to ``PATCH_ROWS`` output positions."""
+    n, _, h, w = input_shape
+    kh, kw = weight_shape[2:]
+    rows = n * ((h + 2 * padding[0] - kh) // stride[0] + 1) * ((w + 2 * padding[1] - kw) // stride[1] + 1)
+    return _channels_last() and groups == 1 and tuple(dilation) == (1, 1) and rows <= PATCH_ROWS
 
 
 @op("ConvolutionBackward0", nt=3, method=False, out=False, promote=None)
 def _convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
     n = input.ndim - 2
-    if not transposed and n == 2 and _channels_last() and groups == 1 and tuple(dilation) == (1, 1) \
-            and patch_rows(input.shape[0], *input.shape[2:], *weight.shape[2:], stride, padding) <= PATCH_ROWS:
+    if not transposed and n == 2 and uses_patches(input.shape, weight.shape, stride, padding, dilation, groups):
         out = _conv2d_patches(input, weight, stride, padding)
     elif not transposed and n == 2 and _channels_last():
         out = _conv2d_channels_last(input, weight, stride, padding, dilation, groups)

@@ -4,11 +4,6 @@ import statistics
 import time
 
 
-def median_us(step, warmup=20, repeat=7, number=50, sync=None):
-    """Median microseconds per call of ``step`` (``sync`` blocks on asynchronous results)."""
-    return interleaved_us([("", step, sync)], warmup, repeat, number)[0][1]
-
-
 def interleaved_us(steps, warmup=20, repeat=15, number=50):
     """[(name, median microseconds per call)] for each (name, step, sync) in ``steps``. The
     steps take turns, one batch of ``number`` calls each per round, so that a slow spell of

@@ -21,6 +21,7 @@ from jax.extend.core import jaxpr_as_fun
 from .._tensor import Tensor, _LayoutStorage, _Storage, _keep, _restore, _set_layout
 from ..autograd import grad_mode
 from .._ops import random as _random
+from .._ops.nn_conv import _channels_last
 from . import layout
 from .state import find_state, fingerprint
 
@@ -92,13 +93,7 @@ class CompiledStep:
                     program = self.programs.setdefault(key, program)
                 self.programs[key] = program
             self.last_key = key
-        try:
-            return program.run(state, inputs, arrays, grads)
-        except CompileError:
-            if self.fallback == "eager":
-                self.eager = True
-                return self.fn(*args, **kwargs)
-            raise
+        return program.run(state, inputs, arrays, grads)  # prepare() traced the step: nothing left to fail
 
     def _flatten(self, args, kwargs):
         """The arguments as leaves, and how to rebuild them; a step called with Tensors only
@@ -162,7 +157,7 @@ class _Program:
         self._scalars = {}
         self.out_sig = None
         self.jitted = None
-        self.layouts = None  # per state tensor: the (array, .grad) layouts it writes back
+        self.writeback = None  # per state tensor: (returned unchanged, version bumps, array layout, .grad layout)
 
     def _pure(self, arrays, grads, lrs, counter, inputs):
         """The step as a function of arrays; runs ``fn`` with tracers installed."""
@@ -254,15 +249,15 @@ class _Program:
                     t = state.tensors[k]
                     _relayout((t if kind == "a" else t._grad)._s, in_l.get(i))
                     relaid = True
-            self.layouts = [(out_l.get(k), out_l.get(out_pos.get(("g", k)))) for k in range(len(arrays))]
             run = layout.rewrite(closed, in_l, out_l)
         else:
-            self.layouts = [(None, None)] * len(arrays)
+            out_l = {}
             run = jaxpr_as_fun(closed)
         n, n_grads = len(arrays), len(in_pos) - len(arrays)
-        # a tensor the step leaves alone comes back as its input: not written, version unbumped
         jaxpr = closed.jaxpr
-        self.kept = [jaxpr.outvars[k] is jaxpr.invars[k] for k in range(n)]
+        # a tensor the step leaves alone comes back as its input: not written, version unbumped
+        self.writeback = [(jaxpr.outvars[k] is jaxpr.invars[k], self.bumps[k], out_l.get(k),
+                           out_l.get(out_pos.get(("g", k)))) for k in range(n)]
         used = layout.used_inputs(jaxpr)
         self.grads_used = any(i in used for i in range(n, n + n_grads))
         self.counter_used = n + n_grads + len(lrs) in used
@@ -286,16 +281,16 @@ class _Program:
             gen = _random.default_generator
             gen._counter += self.draws
             self._scalars[(gen._counter, np.int64)] = next_counter
-        for k, (t, old, arr, g, (lay, glay)) in enumerate(zip(state.tensors, arrays, new_arrays, new_grads,
-                                                                self.layouts)):
-            if self.kept[k]:
+        for k, (t, old, arr, g, (kept, bump, lay, glay)) in enumerate(
+                zip(state.tensors, arrays, new_arrays, new_grads, self.writeback)):
+            if kept:
                 new_arrays[k] = old  # jit hands back a new Array object even for an unchanged input
             elif arr is not old:
                 if lay is None:
                     t._s[0] = arr
                 else:
                     _set_layout(t._s, arr, lay)
-                t._v[0] += self.bumps[k]
+                t._v[0] += bump
             if g is None:
                 t._grad = None
             elif t._grad is None:
@@ -353,7 +348,7 @@ def _relayable(state, arrays, grads):
     """The state slots (("a", k): tensor k's array, ("g", k): its .grad) a program may keep in
     another layout: floating tensors of 3 or more dimensions in one-device CPU storage that can
     change class (not shared with NumPy). Only XLA's CPU convolutions want another layout."""
-    if jax.default_backend() != "cpu":
+    if not _channels_last():
         return []
     slots = []
     for k, (t, a) in enumerate(zip(state.tensors, arrays)):

@@ -66,7 +66,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """torch.autograd.grad: returns the gradients of ``outputs`` with respect to ``inputs``."""
-    Tensor = record.Tensor  # set by torchlike._tensor (the two modules need each other)
+    Tensor = record.Tensor
     if is_grads_batched:
         raise NotImplementedError("torch.autograd.grad(is_grads_batched=True) is not supported by torchlike "
                                   "yet; call grad once per batch entry instead.")
@@ -97,7 +97,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def _seeds(tensors, grads, who):
     """Checks roots and their gradients; returns arrays/Tensors, or None for an implicit one."""
-    Tensor = record.Tensor  # set by torchlike._tensor (the two modules need each other)
+    Tensor = record.Tensor
     if grads is None:
         grads = (None,) * len(tensors)
     elif isinstance(grads, Tensor):
@@ -371,7 +371,7 @@ def _program(steps, roots, meta, captures, n_leaves):
 def _deliver(plan, lay, leaf_vars, leaf_grads, caps, input_edges, accumulate, existing):
     """Writes fused results back: leaf .grad (in place when it already exists), retained grads,
     and the requested inputs' gradients."""
-    Tensor = record.Tensor  # set by torchlike._tensor (the two modules need each other)
+    Tensor = record.Tensor
     n_inputs = 0 if input_edges is None else len(input_edges)
     wanted = None
     if input_edges is not None:
@@ -432,7 +432,7 @@ def _retain_into(node, nr, g, create_graph):
 def _run_stepwise(plan, root_edges, seeds, create_graph, input_edges, accumulate):
     """The same walk in Python: runs hooks between nodes and records the backward itself when
     ``create_graph`` (each VJP is then an op whose own VJP again comes from jax.vjp)."""
-    Tensor = record.Tensor  # set by torchlike._tensor (the two modules need each other)
+    Tensor = record.Tensor
     buf = {}
     for e, s, (shape, dt, implicit) in zip(root_edges, seeds, _root_meta(root_edges, seeds)):
         _add(buf, e, Tensor._wrap(jnp.ones(shape, dt)) if implicit else s)
@@ -502,7 +502,7 @@ def _run_stepwise(plan, root_edges, seeds, create_graph, input_edges, accumulate
 
 def call_node(node, cts, create_graph=False):
     """Input gradients of one node for output gradients ``cts`` (Tensors or None)."""
-    Tensor = record.Tensor  # set by torchlike._tensor (the two modules need each other)
+    Tensor = record.Tensor
     _check_saved(node)
     if node.key is None:
         from .function import call_function_node
@@ -537,7 +537,7 @@ _vjp_specs = {}
 
 
 def _recorded_vjp(node, cts):
-    Tensor = record.Tensor  # set by torchlike._tensor (the two modules need each other)
+    Tensor = record.Tensor
     spec = _vjp_specs.get(node.key)
     if spec is None:
         spec = _vjp_specs[node.key] = _VjpSpec(node.key, node.name(), len(node.saved))

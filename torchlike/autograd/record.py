@@ -95,6 +95,8 @@ def _make_pure(spec, statics, compute, consts):
 _MAX_CONSTANTS = 8
 _constants_seen = {}
 _dynamic_positions = set()
+
+
 def _constant(spec, i, a):
     key = (spec, i)
     item = (type(a), a)

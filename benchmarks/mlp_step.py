@@ -83,7 +83,8 @@ def main():
     import torchlike
     def sync(out):  # the loss and the updated parameters: dispatch is asynchronous
         loss, params = out
-        jax.block_until_ready([t._s[0] if hasattr(t, "_s") else t for t in [loss, *params]])
+        # the arrays as stored: a compiled step keeps small state packed (reading one slices it)
+        jax.block_until_ready([list.__getitem__(t._s, 0) if hasattr(t, "_s") else t for t in [loss, *params]])
     def two_compiled_steps():
         step = make_compiled(torchlike)
         for _ in range(2):  # a compiled step compiles on its second call

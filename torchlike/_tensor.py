@@ -73,16 +73,20 @@ class _LayoutStorage(_Storage):
     a permutation ``perm`` with the tensor's value ``= transpose(raw, perm)``. A compiled step
     keeps convolution weights this way (HWIO where PyTorch's API says OIHW), and their gradients
     and momentum buffers in the order XLA computes them, so the program takes and returns them
-    as XLA's CPU convolutions use them instead of transposing each one every step. Reads see
-    PyTorch's layout (transposed once, then kept in slot 2); a write makes it plain again."""
+    as XLA's CPU convolutions use them instead of transposing each one every step. Slot 1 may
+    instead hold a ``Packed`` layout: the value is a slice of a flat buffer a compiled step
+    returns small state in (``_compile/pack.py``). Reads see PyTorch's layout (computed once,
+    then kept in slot 2); a write makes the storage plain again."""
 
     __slots__ = ()
 
     def __getitem__(self, i):
         value = list.__getitem__(self, 2)
         if value is None:
+            raw, layout = list.__getitem__(self, 0), list.__getitem__(self, 1)
             with jax.ensure_compile_time_eval():  # a concrete array even when read inside a trace
-                value = jnp.transpose(list.__getitem__(self, 0), list.__getitem__(self, 1))
+                # a permutation, or a compiled step's pack layout (``_compile/pack.py``)
+                value = jnp.transpose(raw, layout) if type(layout) is tuple else layout.view(raw)
             list.__setitem__(self, 2, value)
         return value
 

@@ -301,3 +301,67 @@ def test_conv_step_keeps_weights_in_xla_layout_with_eager_results(set_to_none):
     assert shared.shape == (4, 3, 3, 3)
     shared[0] = 0.0
     np.testing.assert_array_equal(np.asarray(m_comp[0].weight.detach()[0]), np.zeros((3, 3, 3), np.float32))
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_small_state_is_packed_with_eager_results(set_to_none):
+    """Small tensors a compiled step writes come back packed in one buffer per dtype
+    (pack.py). Users must still read each tensor's own values; a .grad held from an earlier
+    step must keep its values when zero_grad() replaced it (and be the same, updated Tensor
+    when zero_grad(set_to_none=False) zeroed it in place), as eagerly; and steps that pack
+    the same tensors differently, or tensors of two packs alike, must not mix them up."""
+    from torchlike import nn
+    from torchlike._compile.pack import Packed
+
+    def make():
+        torch.manual_seed(0)
+        m1, m2 = nn.Linear(3, 2), nn.Linear(3, 2)
+        o1 = torch.optim.SGD(m1.parameters(), lr=0.1, momentum=0.9)
+        o2 = torch.optim.SGD(m2.parameters(), lr=0.1, momentum=0.9)
+
+        def one(m, o):
+            def step(x):
+                o.zero_grad(set_to_none=set_to_none)
+                loss = (m(x) ** 2).sum()
+                loss.backward()
+                o.step()
+                return loss
+            return step
+
+        def both(x):
+            o1.zero_grad(set_to_none=set_to_none)
+            o2.zero_grad(set_to_none=set_to_none)
+            loss = (m1(x) * m2(x)).sum()
+            loss.backward()
+            o1.step()
+            o2.step()
+            return loss
+        def evaluate(x):  # reads both models' packed state, writes none of it
+            with torch.no_grad():
+                return (m1(x) * m2(x)).sum()
+        return (m1, m2), [one(m1, o1), one(m2, o2), both, evaluate]
+    x = torch.rand(4, 3)
+    (e1, e2), eager = make()
+    (c1, c2), steps = make()
+    compiled = [torch.compile(s) for s in steps]
+    # both() and evaluate() run eagerly first (a compiled step's first call), then find m1 and
+    # m2 packed by two steps whose plans look alike
+    for k, i in enumerate([0, 1, 0, 1, 3, 2, 0, 1, 3, 2, 2, 0, 1, 3]):
+        held_e, held_c = e1.weight.grad, c1.weight.grad
+        before = None if held_c is None else np.asarray(held_c)
+        np.testing.assert_allclose(float(compiled[i](x)), float(eager[i](x)), rtol=1e-5)
+        if held_c is not None:
+            assert (c1.weight.grad is held_c) == (e1.weight.grad is held_e)
+            assert held_c._version == held_e._version
+            np.testing.assert_allclose(np.asarray(held_c), np.asarray(held_e), rtol=1e-5, atol=1e-6)
+            if held_c is not c1.weight.grad:
+                np.testing.assert_array_equal(np.asarray(held_c), before)
+        if k == 7:
+            assert type(list.__getitem__(c1.bias._s, 1)) is Packed
+            assert type(list.__getitem__(c1.weight.grad._s, 1)) is Packed
+            assert len(compiled[0].programs) == 1
+        for a, b in zip([*c1.parameters(), *c2.parameters()], [*e1.parameters(), *e2.parameters()]):
+            np.testing.assert_allclose(np.asarray(a.detach()), np.asarray(b.detach()), rtol=1e-5, atol=1e-6)
+            assert (a.grad is None) == (b.grad is None) and a._version == b._version
+            if a.grad is not None:
+                np.testing.assert_allclose(np.asarray(a.grad), np.asarray(b.grad), rtol=1e-5, atol=1e-6)

@@ -10,6 +10,7 @@ moved, so a model or optimizer that grows state between calls is noticed and rec
 import types
 
 from .._tensor import Tensor, _raw
+from .pack import verify
 
 _slot0 = list.__getitem__  # a storage's array as stored: no layout change, no NumPy copy
 
@@ -25,7 +26,7 @@ class State:
         self.groups = []
         self.owners = []
         self.holders = ()
-        self.written = None  # (arrays, grads, signature) a compiled program last wrote back
+        self.written = None  # a compiled program's last write-back (``Written``)
         self._seen = set()
 
     def add_tensor(self, t):
@@ -33,25 +34,33 @@ class State:
             self._seen.add(id(t))
             self.tensors.append(t)
 
+    def unchanged(self):
+        """True when every tensor still holds what the last program wrote back: the same
+        storage and array, the same ``.grad`` (storage and array), the same requires_grad.
+        Storages are compared too: packed tensors (``pack.py``) share one array."""
+        w = self.written
+        if w is None:
+            return False
+        for t, s, a, gt, gs, g, rg in w.checks:
+            if t._s is not s or _slot0(s, 0) is not a or t._grad is not gt or t._rg is not rg:
+                return False
+            if gt is not None and (gt._s is not gs or _slot0(gs, 0) is not g):
+                return False
+        return True
+
     def snapshot(self):
         """(arrays, gradients, signature): the arrays the state's tensors and their ``.grad``
         hold, in the layout they are stored in (``_LayoutStorage``), and what a compiled program
-        depends on besides their values. It runs every call, so when every tensor still holds
-        what the last program wrote, that program's result signature is reused instead of
-        reading each shape again."""
+        depends on besides their values. When every tensor still holds what the last program
+        wrote, that program's result signature is reused instead of reading each shape again."""
         w = self.written
-        if w is not None:
-            arrays, grads, sig = w
-            for t, a, g, s in zip(self.tensors, arrays, grads, sig):
-                tg = t._grad
-                if _slot0(t._s, 0) is not a or t._rg is not s[3] or \
-                        (None if tg is None else _slot0(tg._s, 0)) is not g:
-                    break
-            else:
-                return arrays, grads, (sig, self._groups_signature())
-        arrays, grads, sig = [], [], []
+        if self.unchanged():
+            return w.arrays, w.grads, (w.signature, self._groups_signature())
+        arrays, grads, sig, first = [], [], [], {}
         for t in self.tensors:
             a, layout = _raw(t._s)
+            if layout is not None and type(layout) is not tuple:
+                a, layout = verify(t._s, a, layout, first)
             g = t._grad
             arrays.append(a)
             if g is None:
@@ -59,6 +68,8 @@ class State:
                 sig.append((id(t), a.shape, a.dtype, t._rg, layout, None))
             else:
                 g, glayout = _raw(g._s)
+                if glayout is not None and type(glayout) is not tuple:
+                    g, glayout = verify(t._grad._s, g, glayout, first)
                 grads.append(g)
                 sig.append((id(t), a.shape, a.dtype, t._rg, layout, g.shape, g.dtype, glayout))
         return arrays, grads, (tuple(sig), self._groups_signature())
@@ -73,6 +84,16 @@ class State:
                 hyper = tuple((k, _hashable(v)) for k, v in hyper)
             groups.append((id(g), hyper))
         return tuple(groups)
+
+
+class Written:
+    """What a compiled program's run wrote back: the stored arrays and gradients, the state's
+    signature after it, and per tensor what ``State.unchanged`` compares."""
+
+    __slots__ = ("arrays", "grads", "signature", "checks")
+
+    def __init__(self, arrays, grads, signature, checks):
+        self.arrays, self.grads, self.signature, self.checks = arrays, grads, signature, checks
 
 
 def _hashable(v):
@@ -96,12 +117,17 @@ def find_state(fn, args, kwargs):
 
 
 def fingerprint(fn, state, holders=()):
-    """Changes whenever ``find_state`` could find something different. Runs every call."""
+    """Changes whenever ``find_state`` could find something different."""
+    return (tuple([id(r) for r in _roots(fn)]), tuple([id(h) for h in holders]), structure_version(),
+            tuple([(len(o.state), len(o.param_groups)) for o in state.optimizers]))
+
+
+def structure_version():
+    """Bumped by every change to any module's parameters, buffers or submodules."""
     global _structure_version
     if _structure_version is None:  # not at import: nn imports this package
         from ..nn.modules.module import structure_version as _structure_version
-    return (tuple([id(r) for r in _roots(fn)]), tuple([id(h) for h in holders]), _structure_version[0],
-            tuple([(len(o.state), len(o.param_groups)) for o in state.optimizers]))
+    return _structure_version[0]
 
 
 _structure_version = None
@@ -109,7 +135,7 @@ _structure_version = None
 
 def _roots(fn):
     """What ``fn`` can name: a bound method's object, closure cells, the globals its code reads.
-    A list built by plain loops: the compiled step fingerprints it every call."""
+    A list built by plain loops: the compiled step checks it every call."""
     roots = []
     if isinstance(fn, types.MethodType):
         roots.append(fn.__self__)

@@ -12,6 +12,7 @@ arguments' shapes and dtypes. On the CPU, state that convolutions read transpose
 the layout they read it in (``layout.py``), so the program takes it with no transpose.
 """
 import logging
+from operator import is_
 
 import jax
 import jax.numpy as jnp
@@ -22,8 +23,8 @@ from .._tensor import Tensor, _LayoutStorage, _Storage, _keep, _restore, _set_la
 from ..autograd import grad_mode
 from .._ops import random as _random
 from .._ops.nn_conv import _channels_last
-from . import layout
-from .state import find_state, fingerprint
+from . import layout, pack
+from .state import Written, _roots, find_state, fingerprint, structure_version
 
 log = logging.getLogger("torchlike.compile")
 
@@ -56,9 +57,17 @@ class CompiledStep:
         self.__wrapped__ = fn
         self.__name__ = getattr(fn, "__name__", "step")
         self._plain = {}  # argument kinds -> _Args, for calls with Tensor arguments only
+        self._hot = None  # the last call's checks, while they may let the next call skip the rest
 
     def __call__(self, *args, **kwargs):
         self.calls += 1
+        hot = self._hot
+        if hot is not None:
+            if not kwargs:
+                result = hot(args)
+                if result is not _MISS:
+                    return result
+            self._hot = None
         if self.calls == 1 or self.eager:
             return self.fn(*args, **kwargs)
         inputs, rebuild = self._flatten(args, kwargs)
@@ -93,7 +102,11 @@ class CompiledStep:
                     program = self.programs.setdefault(key, program)
                 self.programs[key] = program
             self.last_key = key
-        return program.run(state, inputs, arrays, grads)  # prepare() traced the step: nothing left to fail
+        lrs, flat_inputs = program._args(state, inputs)
+        result = program.run(state, flat_inputs, arrays, grads, lrs)  # prepare() traced it: nothing left to fail
+        if not kwargs and inputs is args:
+            self._hot = _Hot(self, program, state, inputs, lrs)
+        return result
 
     def _flatten(self, args, kwargs):
         """The arguments as leaves, and how to rebuild them; a step called with Tensors only
@@ -132,6 +145,56 @@ class CompiledStep:
         log.info(message)
 
 
+_MISS = object()
+
+
+class _Hot:
+    """The usual training loop calls a step again with arguments of the same kinds and the
+    state as the last call left it. That call needs none of the general path's work (finding
+    the state, reading its signature, looking up the program): only checks that nothing it
+    depends on moved, each cheaper than what it replaces. Any failed check takes the general
+    path, which may compile. Every check here is one the general path makes too."""
+
+    __slots__ = ("step", "program", "state", "kinds", "roots", "holders", "version", "sizes", "groups",
+                 "lrs", "enabled")
+
+    def __init__(self, step, program, state, args, lrs):
+        self.step, self.program, self.state = step, program, state
+        # a learning rate held in a Tensor can change in place: such steps read it every call
+        self.lrs = lrs if all(type(g["lr"]) in (float, int) for g in state.groups) else None
+        self.kinds = tuple((a._s[0].shape, a._s[0].dtype, a._rg) for a in args)
+        self.roots = _roots(step.fn)
+        self.version = structure_version()
+        self.sizes = [(len(o.state), len(o.param_groups)) for o in state.optimizers]
+        self.groups = [(g, dict(g)) for g in state.groups]
+        self.enabled = grad_mode.state.enabled
+
+    def __call__(self, args):
+        kinds = self.kinds
+        if len(args) != len(kinds):
+            return _MISS
+        inputs = []
+        for a, (shape, dtype, rg) in zip(args, kinds):
+            if not isinstance(a, Tensor) or a._rg is not rg:
+                return _MISS
+            arr = a._s[0]
+            if arr.shape != shape or arr.dtype != dtype:
+                return _MISS
+            inputs.append((arr,))
+        roots = _roots(self.step.fn)
+        state = self.state
+        if len(roots) != len(self.roots) or not all(map(is_, roots, self.roots)) \
+                or grad_mode.state.enabled is not self.enabled or structure_version() != self.version \
+                or [(len(o.state), len(o.param_groups)) for o in state.optimizers] != self.sizes \
+                or not all([g == was for g, was in self.groups]) or not state.unchanged():
+            return _MISS  # a hyperparameter (the learning rate included) changed, or the state moved
+        w = state.written
+        lrs = self.lrs
+        if lrs is None:
+            lrs = self.program._args(state, ())[0]
+        return self.program.run(state, inputs, w.arrays, w.grads, lrs)
+
+
 class _Args:
     """How to rebuild ``(args, kwargs)`` from a flat list of leaves (Tensors become arrays);
     ``holders`` are the modules and optimizers among them, whose state the step also uses."""
@@ -157,7 +220,9 @@ class _Program:
         self._scalars = {}
         self.out_sig = None
         self.jitted = None
-        self.writeback = None  # per state tensor: (returned unchanged, version bumps, array layout, .grad layout)
+        # per state tensor: (returned unchanged, version bumps, array layout, .grad layout,
+        # .grad a new Tensor, .grad's version bumps)
+        self.writeback = None
 
     def _pure(self, arrays, grads, lrs, counter, inputs):
         """The step as a function of arrays; runs ``fn`` with tracers installed."""
@@ -168,10 +233,12 @@ class _Program:
         gen = _random.default_generator
         saved_gen = gen._counter
         try:
+            installed = []
             for t, a, g in zip(state.tensors, arrays, grads):
                 t._s[0] = a
                 # a fresh .grad Tensor for the trace, so the real one never holds a tracer
                 t._grad = None if g is None else Tensor._wrap(g)
+                installed.append(t._grad)
             for group, lr in zip(state.groups, lrs):
                 group["lr"] = lr
             gen._traced = [counter, 0]
@@ -194,6 +261,10 @@ class _Program:
             # the eager step's version bumps per tensor (the optimizer's in-place writes): a
             # run applies them, so versions advance exactly as eagerly
             self.bumps = [t._v[0] - version for t, _, _, version in saved]
+            # whether each .grad after the step is a new Tensor (zero_grad() set it to None,
+            # backward made a new one) or the one it had, written in place (and how often)
+            self.grad_objects = [(t._grad is not g, 0 if g is None or t._grad is not g else g._v[0])
+                                 for t, g in zip(state.tensors, installed)]
             self._check_no_new_state(state)
             new_arrays = [t._s[0] for t in state.tensors]
             new_grads = [None if t._grad is None else t._grad._s[0] for t in state.tensors]
@@ -222,10 +293,11 @@ class _Program:
 
     def prepare(self, state, inputs, arrays, grads, signature):
         """Traces the step and builds its program. Where the state holds convolution weights,
-        the program takes and returns them in XLA's preferred layout (``layout.py``); returns
-        True when that moved some tensor's storage to a new layout (the caller's snapshot is
-        then stale). Gradients and the random counter the step never reads (``zero_grad()``
-        first, no random draws) are not passed at all: each array argument costs the call."""
+        the program takes and returns them in XLA's preferred layout (``layout.py``), and the
+        small tensors it writes as one buffer per dtype (``pack.py``); returns True when that
+        moved some tensor's storage (the caller's snapshot is then stale). Gradients and the
+        random counter the step never reads (``zero_grad()`` first, no random draws) are not
+        passed at all: each array argument costs the call."""
         self._state = state
         stored = [(s[4], s[7] if len(s) > 6 else None) for s in signature[0]]
         lrs, flat_inputs = self._args(state, inputs)
@@ -237,10 +309,11 @@ class _Program:
         out_tree = jax.tree_util.tree_structure(out_shape)
         in_pos, out_pos = _slots(grads), _slots(out_shape[1])
         candidates = _relayable(state, arrays, grads)
+        in_layouts = {in_pos[(kind, k)]: lay for k, pair in enumerate(stored)
+                      for kind, lay in zip("ag", pair) if type(lay) is tuple}
+        in_l, out_l = {}, {}
         relaid = False
-        if candidates or any(a or g for a, g in stored):
-            in_layouts = {in_pos[(kind, k)]: lay for k, pair in enumerate(stored)
-                          for kind, lay in zip("ag", pair) if lay}
+        if candidates or in_layouts:
             ties = {in_pos[slot]: out_pos[slot] for slot in candidates if slot in in_pos and slot in out_pos}
             free = [out_pos[slot] for slot in candidates if slot not in in_pos and slot in out_pos]
             in_l, out_l = layout.choose(closed, ties, free, in_layouts)
@@ -251,61 +324,116 @@ class _Program:
                     relaid = True
             run = layout.rewrite(closed, in_l, out_l)
         else:
-            out_l = {}
             run = jaxpr_as_fun(closed)
         n, n_grads = len(arrays), len(in_pos) - len(arrays)
         jaxpr = closed.jaxpr
         # a tensor the step leaves alone comes back as its input: not written, version unbumped
-        self.writeback = [(jaxpr.outvars[k] is jaxpr.invars[k], self.bumps[k], out_l.get(k),
-                           out_l.get(out_pos.get(("g", k)))) for k in range(n)]
+        kept = [jaxpr.outvars[k] is jaxpr.invars[k] for k in range(n)]
+        packs = pack.plan(_packable(state, arrays, grads, out_shape, out_pos, kept, in_l, out_l))
+        out_l = dict(out_l)
+        for _, _, members in packs:
+            for slot, spec in members:
+                out_l[out_pos[slot]] = spec
+        if packs:
+            _repack(state, packs)
+            relaid = True
+        self.writeback = [(kept[k], self.bumps[k], out_l.get(k), out_l.get(out_pos.get(("g", k))),
+                           *self.grad_objects[k]) for k in range(n)]
+        self.kept = [k for k in range(n) if kept[k]]
         used = layout.used_inputs(jaxpr)
-        self.grads_used = any(i in used for i in range(n, n + n_grads))
+        grads_used = any(i in used for i in range(n, n + n_grads))
         self.counter_used = n + n_grads + len(lrs) in used
-        self.no_grads = [None] * n
-        grads_used = self.grads_used
+        if relaid:
+            state.written = None
+            signature = state.snapshot()[2]
+        sources = self._take(signature[0], n, grads_used)
+        self.out_packed = [(slot, j) for j, (_, _, members) in enumerate(packs) for slot, _ in members]
 
-        def program(arrays, grads, lrs, counter, inputs):
-            given = [g for g in grads if g is not None] if grads_used else [None] * n_grads
-            return jax.tree_util.tree_unflatten(
-                out_tree, run(*arrays, *given, *lrs, counter, *[x[0] for x in inputs if x is not None]))
+        def program(packs_in, separate, given, lrs, counter, inputs):
+            given = iter(given)
+            flat = [None if src is None else
+                    pack.unpack(packs_in[src[1]], *src[2][1:]) if src[0] == "pack" else
+                    separate[src[1]] if src[0] == "one" else next(given) for src in sources]
+            new_arrays, new_grads, outs, next_counter = jax.tree_util.tree_unflatten(
+                out_tree, run(*flat, *lrs, counter, *[x[0] for x in inputs if x is not None]))
+            new = {"a": new_arrays, "g": new_grads}
+            packs_out = [pack.pack_values([new[kind][k] for (kind, k), _ in members], dtype)
+                         for dtype, _, members in packs]
+            for (kind, k), _ in self.out_packed:
+                new[kind][k] = None  # returned in its pack only
+            return packs_out, new_arrays, new_grads, outs, next_counter
         self.jitted = jax.jit(program)
         return relaid
 
-    def run(self, state, inputs, arrays, grads):
-        self._state = state
-        lrs, flat_inputs = self._args(state, inputs)
+    def _take(self, signature, n, grads_used):
+        """Which stored arrays (the tensors' arrays, then the gradients that exist) the program
+        is passed, and how it finds each input of the traced step among them: ``("pack", j,
+        layout)`` a slice of pack ``j`` (passed once per plan, as its first holder's array),
+        ``("one", i)`` the ``i``-th array passed alone, ``("grad",)`` the next gradient passed
+        alone, or None (a gradient the step never reads)."""
+        layouts = [s[4] for s in signature] + [s[7] for s in signature if len(s) > 6]
+        plans, self.take_packs, self.take_separate, self.take_grads, sources = {}, [], [], [], []
+        for i, lay in enumerate(layouts):
+            if lay is not None and type(lay) is not tuple:
+                if lay.plan not in plans:
+                    plans[lay.plan] = len(self.take_packs)
+                    self.take_packs.append(i)
+                sources.append(("pack", plans[lay.plan], lay))
+            elif i < n:
+                sources.append(("one", len(self.take_separate)))
+                self.take_separate.append(i)
+            elif grads_used:
+                sources.append(("grad",))
+                self.take_grads.append(i)
+            else:
+                sources.append(None)
+        return sources
+
+    def run(self, state, inputs, arrays, grads, lrs):
+        stored = arrays + [g for g in grads if g is not None]
         counter = self._device_scalar(_random.default_generator._counter, np.int64) if self.counter_used else None
-        new_arrays, new_grads, outs, next_counter = self.jitted(
-            arrays, grads if self.grads_used else self.no_grads, lrs, counter, flat_inputs)
+        packs, new_arrays, new_grads, outs, next_counter = self.jitted(
+            [stored[i] for i in self.take_packs], [stored[i] for i in self.take_separate],
+            [stored[i] for i in self.take_grads], lrs, counter, inputs)
+        for (kind, k), j in self.out_packed:
+            (new_arrays if kind == "a" else new_grads)[k] = packs[j]
         if next_counter is not None:
             gen = _random.default_generator
             gen._counter += self.draws
             self._scalars[(gen._counter, np.int64)] = next_counter
-        for k, (t, old, arr, g, (kept, bump, lay, glay)) in enumerate(
-                zip(state.tensors, arrays, new_arrays, new_grads, self.writeback)):
+        checks = []
+        for t, old, arr, g, (kept, bump, lay, glay, fresh, gbump) in zip(
+                state.tensors, arrays, new_arrays, new_grads, self.writeback):
+            s = t._s
             if kept:
-                new_arrays[k] = old  # jit hands back a new Array object even for an unchanged input
-            elif arr is not old:
-                if lay is None:
-                    t._s[0] = arr
-                else:
-                    _set_layout(t._s, arr, lay)
+                arr = old  # jit hands back a new Array object even for an unchanged input
+            elif lay is None:
+                s[0] = arr
+            else:
+                _set_layout(s, arr, lay)
+            if bump:
                 t._v[0] += bump
             if g is None:
-                t._grad = None
-            elif t._grad is None:
-                t._grad = Tensor._wrap(g)
-                if glay is not None:
-                    _set_layout(t._grad._s, g, glay)
-            elif glay is None:
-                t._grad._s[0] = g
+                gt = t._grad = gs = None
             else:
-                _set_layout(t._grad._s, g, glay)
-        out_sig = self.out_sig
-        if out_sig is None:  # the same every run: the program's output shapes and dtypes are fixed
+                gt = t._grad
+                if fresh or gt is None:
+                    gt = t._grad = Tensor._wrap(g)
+                elif gbump:
+                    gt._v[0] += gbump
+                gs = gt._s
+                if glay is not None:
+                    _set_layout(gs, g, glay)
+                elif not fresh:
+                    gs[0] = g
+            checks.append((t, s, arr, gt, gs, g, t._rg))
+        for k in self.kept:
+            new_arrays[k] = arrays[k]
+        signature = self.out_sig
+        if signature is None:  # the same every run: the program's output shapes and dtypes are fixed
             state.written = None
-            out_sig = self.out_sig = state.snapshot()[2][0]
-        state.written = (new_arrays, new_grads, out_sig)
+            signature = self.out_sig = state.snapshot()[2][0]
+        state.written = Written(new_arrays, new_grads, signature, checks)
         if self.single:
             return Tensor._wrap(outs[0])
         outs = iter(outs)
@@ -364,8 +492,41 @@ def _movable(s, a):
     return (s.__class__ is _Storage or s.__class__ is _LayoutStorage) and len(a.sharding.device_set) == 1
 
 
-def _logical_aval(a, perm):
-    shape = a.shape if perm is None else tuple(a.shape[i] for i in perm)
+def _packable(state, arrays, grads, out_shape, out_pos, kept, in_l, out_l):
+    """[(slot, shape, dtype)]: the state the program writes that may come back packed: small
+    arrays in neither a convolution layout nor a kept (unwritten) tensor, and their new ``.grad``."""
+    members = []
+    for k, t in enumerate(state.tensors):
+        new = out_shape[0][k]
+        if kept[k] or k in in_l or k in out_l or not pack.packable(t._s, arrays[k], new.shape):
+            continue
+        members.append((("a", k), new.shape, new.dtype))
+        g = out_pos.get(("g", k))
+        new = out_shape[1][k]
+        if g is not None and g not in out_l and (t._grad is None or pack.packable(t._grad._s, grads[k], new.shape)):
+            members.append((("g", k), new.shape, new.dtype))
+    return members
+
+
+def _repack(state, packs):
+    """Moves the planned tensors' current values into their packs, so that the program's first
+    call already takes them packed."""
+    for dtype, _, members in packs:
+        holders = [(state.tensors[k] if kind == "a" else state.tensors[k]._grad) for (kind, k), _ in members]
+        buffer = pack.pack_values([spec[2] if t is None else t._s[0] for t, (_, spec) in zip(holders, members)],
+                                  dtype)
+        for t, (_, spec) in zip(holders, members):
+            if t is not None:
+                _set_layout(t._s, buffer, spec)
+
+
+def _logical_aval(a, lay):
+    if lay is None:
+        shape = a.shape
+    elif type(lay) is tuple:
+        shape = tuple(a.shape[i] for i in lay)
+    else:  # packed
+        shape = lay[2]
     return jax.ShapeDtypeStruct(shape, a.dtype)
 
 

@@ -18,6 +18,10 @@ from jax import lax
 from .._tensor import _LayoutStorage, _Storage
 
 MAX_ELEMENTS = 4096  # above this the copy into the pack costs more than a buffer saves
+# More small arrays than this (resnet18 has about 200: batch norm's, their gradients and
+# momentum) made XLA's compilation 2 s slower and the step no faster: packing pays where a
+# step is a few small arrays and the per-array cost is most of it.
+MAX_MEMBERS = 32
 
 
 class Packed(tuple):
@@ -38,9 +42,11 @@ class Packed(tuple):
         return unpack(pack, self[1], self[2])
 
 
-@partial(jax.jit, static_argnums=(1, 2))
+@partial(jax.jit, static_argnums=2)
 def unpack(pack, offset, shape):
-    return lax.reshape(lax.slice(pack, (offset,), (offset + math.prod(shape),)), shape)
+    # the offset is an argument, not a constant, so that reading a model's packed tensors
+    # compiles once per shape; inside a program it is a constant and XLA makes it a slice
+    return lax.reshape(lax.dynamic_slice_in_dim(pack, offset, math.prod(shape)), shape)
 
 
 def packable(storage, array, shape):
@@ -51,14 +57,15 @@ def packable(storage, array, shape):
 
 
 def plan(members):
-    """``members`` ([(slot, shape, dtype)]) grouped into packs: {dtype: [(slot, Packed)]}, only
-    dtypes with two or more members (one array packed alone saves nothing)."""
+    """``members`` ([(slot, shape, dtype)]) grouped into packs: [(dtype, size, [(slot,
+    Packed)])], only for dtypes with two (one array packed alone saves nothing) to
+    ``MAX_MEMBERS`` members."""
     by_dtype = {}
     for slot, shape, dtype in members:
         by_dtype.setdefault(jnp.dtype(dtype), []).append((slot, shape))
     packs = []
     for dtype, group in by_dtype.items():
-        if len(group) < 2:
+        if not 2 <= len(group) <= MAX_MEMBERS:
             continue
         # the same plan each time the step is traced again (after an eager write, say), so that
         # its program's key comes out the same and nothing recompiles

@@ -365,3 +365,25 @@ def test_small_state_is_packed_with_eager_results(set_to_none):
             assert (a.grad is None) == (b.grad is None) and a._version == b._version
             if a.grad is not None:
                 np.testing.assert_allclose(np.asarray(a.grad), np.asarray(b.grad), rtol=1e-5, atol=1e-6)
+
+
+def test_optimizer_load_state_dict_between_calls_is_seen():
+    """``load_state_dict`` gives the optimizer new state Tensors and new param group dicts
+    (same sizes): the compiled step must use them, as an eager step does."""
+    x, y, p_eager, opt_eager, eager = _setup()
+    x2, y2, p_comp, opt_comp, step = _setup()
+    compiled = torch.compile(step)
+    for k in range(6):
+        if k == 3:
+            for opt in (opt_eager, opt_comp):
+                saved = opt.state_dict()
+                saved["param_groups"][0]["lr"] = 0.05
+                for per_param in saved["state"].values():
+                    per_param["momentum_buffer"] = per_param["momentum_buffer"] * 2
+                opt.load_state_dict(saved)
+        np.testing.assert_allclose(float(compiled(x2, y2)), float(eager(x, y)), rtol=1e-6)
+    for a, b in zip(_arrays(p_comp), _arrays(p_eager)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    for a, b in zip(p_comp, p_eager):
+        np.testing.assert_allclose(np.asarray(opt_comp.state[a]["momentum_buffer"]),
+                                   np.asarray(opt_eager.state[b]["momentum_buffer"]), rtol=1e-6, atol=1e-7)

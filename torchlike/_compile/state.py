@@ -4,7 +4,7 @@ and hand back (parameters, gradients, buffers, optimizer state, learning rates).
 The search starts from what the function can name — its closure cells, the globals its code
 refers to, a bound method's object — and follows modules, optimizers, containers and plain
 objects a few levels deep. Each call compares a cheap fingerprint — what the function names, the
-modules' structure version, the optimizers' state sizes — and searches again only when it
+modules' structure version, the optimizers' state and groups — and searches again only when it
 moved, so a model or optimizer that grows state between calls is noticed and recompiled.
 """
 import types
@@ -119,7 +119,13 @@ def find_state(fn, args, kwargs):
 def fingerprint(fn, state, holders=()):
     """Changes whenever ``find_state`` could find something different."""
     return (tuple([id(r) for r in _roots(fn)]), tuple([id(h) for h in holders]), structure_version(),
-            tuple([(len(o.state), len(o.param_groups)) for o in state.optimizers]))
+            optimizer_marks(state.optimizers))
+
+
+def optimizer_marks(optimizers):
+    """What changes when an optimizer gains state or param groups, or replaces them
+    (``load_state_dict`` puts in new state Tensors and new group dicts)."""
+    return [(id(o.state), len(o.state), id(o.param_groups), *map(id, o.param_groups)) for o in optimizers]
 
 
 def structure_version():

@@ -24,7 +24,7 @@ from ..autograd import grad_mode
 from .._ops import random as _random
 from .._ops.nn_conv import _channels_last
 from . import layout, pack
-from .state import Written, _roots, find_state, fingerprint, structure_version
+from .state import Written, _roots, find_state, fingerprint, optimizer_marks, structure_version
 
 log = logging.getLogger("torchlike.compile")
 
@@ -155,7 +155,7 @@ class _Hot:
     depends on moved, each cheaper than what it replaces. Any failed check takes the general
     path, which may compile. Every check here is one the general path makes too."""
 
-    __slots__ = ("step", "program", "state", "kinds", "roots", "holders", "version", "sizes", "groups",
+    __slots__ = ("step", "program", "state", "kinds", "roots", "version", "marks", "groups",
                  "lrs", "enabled")
 
     def __init__(self, step, program, state, args, lrs):
@@ -165,7 +165,7 @@ class _Hot:
         self.kinds = tuple((a._s[0].shape, a._s[0].dtype, a._rg) for a in args)
         self.roots = _roots(step.fn)
         self.version = structure_version()
-        self.sizes = [(len(o.state), len(o.param_groups)) for o in state.optimizers]
+        self.marks = optimizer_marks(state.optimizers)
         self.groups = [(g, dict(g)) for g in state.groups]
         self.enabled = grad_mode.state.enabled
 
@@ -185,7 +185,7 @@ class _Hot:
         state = self.state
         if len(roots) != len(self.roots) or not all(map(is_, roots, self.roots)) \
                 or grad_mode.state.enabled is not self.enabled or structure_version() != self.version \
-                or [(len(o.state), len(o.param_groups)) for o in state.optimizers] != self.sizes \
+                or optimizer_marks(state.optimizers) != self.marks \
                 or not all([g == was for g, was in self.groups]) or not state.unchanged():
             return _MISS  # a hyperparameter (the learning rate included) changed, or the state moved
         w = state.written

@@ -89,6 +89,7 @@ def verify(storage, raw, layout, first):
 
 
 def pack_values(values, dtype):
-    """One flat buffer of ``values`` (None: zeros of the given shape) in order."""
+    """One flat buffer of ``values`` in order (a shape stands for zeros of that shape: a
+    ``.grad`` the step will create)."""
     return jnp.concatenate([jnp.zeros(math.prod(v), dtype) if isinstance(v, tuple) else jnp.ravel(v)
                             for v in values])

@@ -139,7 +139,7 @@ def apply(spec, args, statics=()):
     for a in args:
         if isinstance(a, Tensor):
             arr = a._s[0]
-            dt = arr.dtype
+            dt = arr.aval.dtype  # Array.dtype is a Python property over aval: 3x slower
             if first is None:
                 first = dt
             elif dt is not first:  # equal dtypes that are distinct objects only cost a longer key
@@ -196,10 +196,11 @@ def apply(spec, args, statics=()):
         return res
     if not (rg and _state.enabled and spec.grad_name is not None):
         return wrap(out)
-    dt = out.dtype
+    aval = out.aval
+    dt = aval.dtype
     if dt not in _DIFF:  # integer/bool results never require grad
         return wrap(out)
-    node = _record(spec, fkey, args, xs, sig, statics, ((out.shape, dt, True),), _ONE_DIFF)
+    node = _record(spec, fkey, args, xs, sig, statics, ((aval.shape, dt, True),), _ONE_DIFF)
     res = wrap(out, node, 0)
     if spec.saves_out:
         node.checks.append(saved_check(res, None))

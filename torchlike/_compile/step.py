@@ -9,10 +9,11 @@ wrapper writes them back, so parameters, ``.grad``, optimizer state, buffers and
 numbers advance exactly as an eager call would. The first call runs eagerly (optimizers and
 lazy modules create their state then); programs are cached by the state's structure and the
 arguments' shapes and dtypes. On the CPU, state that convolutions read transposed is kept in
-the layout they read it in (``layout.py``), so the program takes it with no transpose.
+the layout they read it in (``layout.py``), so the program takes it with no transpose, and
+small state comes back packed in one buffer per dtype (``pack.py``). A call like the last,
+with the state as it left it, only checks that (``hot.py``).
 """
 import logging
-from operator import is_
 
 import jax
 import jax.numpy as jnp
@@ -24,7 +25,8 @@ from ..autograd import grad_mode
 from .._ops import random as _random
 from .._ops.nn_conv import _channels_last
 from . import layout, pack
-from .state import Written, _roots, find_state, fingerprint, optimizer_marks, structure_version
+from .hot import MISS, Hot
+from .state import Written, find_state, fingerprint
 
 log = logging.getLogger("torchlike.compile")
 
@@ -65,7 +67,7 @@ class CompiledStep:
         if hot is not None:
             if not kwargs:
                 result = hot(args)
-                if result is not _MISS:
+                if result is not MISS:
                     return result
             self._hot = None
         if self.calls == 1 or self.eager:
@@ -105,7 +107,7 @@ class CompiledStep:
         lrs, flat_inputs = program._args(state, inputs)
         result = program.run(state, flat_inputs, arrays, grads, lrs)  # prepare() traced it: nothing left to fail
         if not kwargs and inputs is args:
-            self._hot = _Hot(self, program, state, inputs, lrs)
+            self._hot = Hot(self, program, state, inputs, lrs)
         return result
 
     def _flatten(self, args, kwargs):
@@ -143,56 +145,6 @@ class CompiledStep:
         if self.explain:
             print(message)
         log.info(message)
-
-
-_MISS = object()
-
-
-class _Hot:
-    """The usual training loop calls a step again with arguments of the same kinds and the
-    state as the last call left it. That call needs none of the general path's work (finding
-    the state, reading its signature, looking up the program): only checks that nothing it
-    depends on moved, each cheaper than what it replaces. Any failed check takes the general
-    path, which may compile. Every check here is one the general path makes too."""
-
-    __slots__ = ("step", "program", "state", "kinds", "roots", "version", "marks", "groups",
-                 "lrs", "enabled")
-
-    def __init__(self, step, program, state, args, lrs):
-        self.step, self.program, self.state = step, program, state
-        # a learning rate held in a Tensor can change in place: such steps read it every call
-        self.lrs = lrs if all(type(g["lr"]) in (float, int) for g in state.groups) else None
-        self.kinds = tuple((a._s[0].shape, a._s[0].dtype, a._rg) for a in args)
-        self.roots = _roots(step.fn)
-        self.version = structure_version()
-        self.marks = optimizer_marks(state.optimizers)
-        self.groups = [(g, dict(g)) for g in state.groups]
-        self.enabled = grad_mode.state.enabled
-
-    def __call__(self, args):
-        kinds = self.kinds
-        if len(args) != len(kinds):
-            return _MISS
-        inputs = []
-        for a, (shape, dtype, rg) in zip(args, kinds):
-            if not isinstance(a, Tensor) or a._rg is not rg:
-                return _MISS
-            arr = a._s[0]
-            if arr.shape != shape or arr.dtype != dtype:
-                return _MISS
-            inputs.append((arr,))
-        roots = _roots(self.step.fn)
-        state = self.state
-        if len(roots) != len(self.roots) or not all(map(is_, roots, self.roots)) \
-                or grad_mode.state.enabled is not self.enabled or structure_version() != self.version \
-                or optimizer_marks(state.optimizers) != self.marks \
-                or not all([g == was for g, was in self.groups]) or not state.unchanged():
-            return _MISS  # a hyperparameter (the learning rate included) changed, or the state moved
-        w = state.written
-        lrs = self.lrs
-        if lrs is None:
-            lrs = self.program._args(state, ())[0]
-        return self.program.run(state, inputs, w.arrays, w.grads, lrs)
 
 
 class _Args:
@@ -350,10 +302,7 @@ class _Program:
         self.out_packed = [(slot, j) for j, (_, _, members) in enumerate(packs) for slot, _ in members]
 
         def program(packs_in, separate, given, lrs, counter, inputs):
-            given = iter(given)
-            flat = [None if src is None else
-                    pack.unpack(packs_in[src[1]], *src[2][1:]) if src[0] == "pack" else
-                    separate[src[1]] if src[0] == "one" else next(given) for src in sources]
+            flat = _gather(sources, packs_in, separate, given)
             new_arrays, new_grads, outs, next_counter = jax.tree_util.tree_unflatten(
                 out_tree, run(*flat, *lrs, counter, *[x[0] for x in inputs if x is not None]))
             new = {"a": new_arrays, "g": new_grads}
@@ -490,6 +439,23 @@ def _relayable(state, arrays, grads):
 
 def _movable(s, a):
     return (s.__class__ is _Storage or s.__class__ is _LayoutStorage) and len(a.sharding.device_set) == 1
+
+
+def _gather(sources, packs_in, separate, given):
+    """The traced step's array and gradient inputs, in its order, from what the program is
+    passed (see ``_Program._take``)."""
+    given = iter(given)
+    flat = []
+    for src in sources:
+        if src is None:
+            flat.append(None)
+        elif src[0] == "pack":
+            flat.append(src[2].view(packs_in[src[1]]))
+        elif src[0] == "one":
+            flat.append(separate[src[1]])
+        else:
+            flat.append(next(given))
+    return flat
 
 
 def _packable(state, arrays, grads, out_shape, out_pos, kept, in_l, out_l):

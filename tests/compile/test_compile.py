@@ -387,3 +387,43 @@ def test_optimizer_load_state_dict_between_calls_is_seen():
     for a, b in zip(p_comp, p_eager):
         np.testing.assert_allclose(np.asarray(opt_comp.state[a]["momentum_buffer"]),
                                    np.asarray(opt_eager.state[b]["momentum_buffer"]), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_clipped_gradients_and_adam_match_eager_versions_included(set_to_none):
+    """clip_grad_norm_ writes the step's new .grad in place and Adam keeps three state
+    tensors per parameter: values, version counters (.grad's too) and whether .grad is a new
+    Tensor must come out of a compiled call as out of an eager one."""
+    from torchlike import nn
+
+    def make():
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+        opt = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=0.01)
+
+        def step(x):
+            opt.zero_grad(set_to_none=set_to_none)
+            loss = model(x).pow(2).sum()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+            opt.step()
+            return loss
+        return model, opt, step
+    x = torch.rand(6, 3)
+    (m_e, o_e, eager), (m_c, o_c, step) = make(), make()
+    compiled = torch.compile(step)
+    held = None
+    for _ in range(5):
+        np.testing.assert_allclose(float(compiled(x)), float(eager(x)), rtol=1e-5)
+        for a, b in zip(m_c.parameters(), m_e.parameters()):
+            np.testing.assert_allclose(np.asarray(a.detach()), np.asarray(b.detach()), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(np.asarray(a.grad), np.asarray(b.grad), rtol=1e-5, atol=1e-6)
+            assert (a._version, a.grad._version) == (b._version, b.grad._version)
+        if held is not None:
+            assert (held[0] is m_c[0].weight.grad) == (held[1] is m_e[0].weight.grad)
+        held = m_c[0].weight.grad, m_e[0].weight.grad
+        for s_c, s_e in zip(o_c.state.values(), o_e.state.values()):
+            for name in s_e:
+                np.testing.assert_allclose(np.asarray(s_c[name]), np.asarray(s_e[name]), rtol=1e-5, atol=1e-6)
+                assert s_c[name]._version == s_e[name]._version, name
+    assert len(compiled.programs) == 1

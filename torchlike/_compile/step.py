@@ -214,8 +214,10 @@ class _Program:
             # run applies them, so versions advance exactly as eagerly
             self.bumps = [t._v[0] - version for t, _, _, version in saved]
             # whether each .grad after the step is a new Tensor (zero_grad() set it to None,
-            # backward made a new one) or the one it had, written in place (and how often)
-            self.grad_objects = [(t._grad is not g, 0 if g is None or t._grad is not g else g._v[0])
+            # backward made a new one) or the one it had, written in place; and its version:
+            # the new Tensor's (clip_grad_norm_ writes it in place), or the bumps of the old
+            # one (the trace's stand-in starts at 0)
+            self.grad_objects = [(t._grad is not g, 0 if t._grad is None else t._grad._v[0])
                                  for t, g in zip(state.tensors, installed)]
             self._check_no_new_state(state)
             new_arrays = [t._s[0] for t in state.tensors]
@@ -351,7 +353,7 @@ class _Program:
             gen._counter += self.draws
             self._scalars[(gen._counter, np.int64)] = next_counter
         checks = []
-        for t, old, arr, g, (kept, bump, lay, glay, fresh, gbump) in zip(
+        for t, old, arr, g, (kept, bump, lay, glay, fresh, gversion) in zip(
                 state.tensors, arrays, new_arrays, new_grads, self.writeback):
             s = t._s
             if kept:
@@ -368,8 +370,10 @@ class _Program:
                 gt = t._grad
                 if fresh or gt is None:
                     gt = t._grad = Tensor._wrap(g)
-                elif gbump:
-                    gt._v[0] += gbump
+                    if gversion:
+                        gt._v[0] = gversion
+                elif gversion:
+                    gt._v[0] += gversion
                 gs = gt._s
                 if glay is not None:
                     _set_layout(gs, g, glay)

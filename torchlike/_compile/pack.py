@@ -15,8 +15,6 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .._tensor import _LayoutStorage, _Storage
-
 MAX_ELEMENTS = 4096  # above this the copy into the pack costs more than a buffer saves
 # More small arrays than this (resnet18 has about 200: batch norm's, their gradients and
 # momentum) made XLA's compilation 2 s slower and the step no faster: packing pays where a
@@ -49,11 +47,8 @@ def unpack(pack, offset, shape):
     return lax.reshape(lax.dynamic_slice_in_dim(pack, offset, math.prod(shape)), shape)
 
 
-def packable(storage, array, shape):
-    """A storage whose value (of ``shape``) may move into a pack: plain or relaid storage (not
-    shared with NumPy) on one device, small enough."""
-    return ((storage.__class__ is _Storage or storage.__class__ is _LayoutStorage)
-            and math.prod(shape) <= MAX_ELEMENTS and len(array.sharding.device_set) == 1)
+def small(shape):
+    return math.prod(shape) <= MAX_ELEMENTS
 
 
 def plan(members):

@@ -442,6 +442,8 @@ def _relayable(state, arrays, grads):
 
 
 def _movable(s, a):
+    """Storage ``s`` may change class to hold its array ``a`` in another layout or a pack:
+    plain or already relaid (not shared with NumPy), on one device."""
     return (s.__class__ is _Storage or s.__class__ is _LayoutStorage) and len(a.sharding.device_set) == 1
 
 
@@ -468,12 +470,12 @@ def _packable(state, arrays, grads, out_shape, out_pos, kept, in_l, out_l):
     members = []
     for k, t in enumerate(state.tensors):
         new = out_shape[0][k]
-        if kept[k] or k in in_l or k in out_l or not pack.packable(t._s, arrays[k], new.shape):
+        if kept[k] or k in in_l or k in out_l or not (pack.small(new.shape) and _movable(t._s, arrays[k])):
             continue
         members.append((("a", k), new.shape, new.dtype))
         g = out_pos.get(("g", k))
         new = out_shape[1][k]
-        if g is not None and g not in out_l and (t._grad is None or pack.packable(t._grad._s, grads[k], new.shape)):
+        if g is not None and g not in out_l and (t._grad is None or _movable(t._grad._s, grads[k])):
             members.append((("g", k), new.shape, new.dtype))
     return members
 

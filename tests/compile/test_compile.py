@@ -336,6 +336,7 @@ def test_small_state_is_packed_with_eager_results(set_to_none):
             o1.step()
             o2.step()
             return loss
+
         def evaluate(x):  # reads both models' packed state, writes none of it
             with torch.no_grad():
                 return (m1(x) * m2(x)).sum()

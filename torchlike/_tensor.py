@@ -96,12 +96,12 @@ class _LayoutStorage(_Storage):
         list.__setitem__(self, 0, value)
 
 
-def _set_layout(s, raw, perm):
-    """Makes storage ``s`` hold ``raw`` in layout ``perm`` (the tensor's value is
-    ``transpose(raw, perm)``)."""
+def _set_layout(s, raw, layout):
+    """Makes storage ``s`` hold ``raw`` in ``layout``: a permutation (the tensor's value is
+    ``transpose(raw, perm)``) or a ``Packed`` slice."""
     if s.__class__ is not _LayoutStorage:
         s.__class__ = _LayoutStorage
-    list.__setitem__(s, slice(None), [raw, perm, None])
+    list.__setitem__(s, slice(None), [raw, layout, None])
 
 
 def _raw(s):

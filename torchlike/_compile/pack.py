@@ -36,6 +36,10 @@ class Packed(tuple):
     def plan(self):
         return self[0]
 
+    @property
+    def shape(self):
+        return self[2]
+
     def view(self, pack):
         return unpack(pack, self[1], self[2])
 
@@ -77,7 +81,7 @@ def verify(storage, raw, layout, first):
     """(raw, layout) of a packed storage, made plain unless every storage of its plan seen so
     far (``first``: plan -> array) holds the same pack: the program takes one buffer per plan.
     Only a user's swapping storages between steps packed alike could break that."""
-    if first.setdefault(layout[0], raw) is raw:
+    if first.setdefault(layout.plan, raw) is raw:
         return raw, layout
     storage[0] = storage[0]
     return storage[0], None

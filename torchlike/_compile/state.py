@@ -10,7 +10,7 @@ moved, so a model or optimizer that grows state between calls is noticed and rec
 import types
 
 from .._tensor import Tensor, _raw
-from .pack import verify
+from .pack import Packed, verify
 
 _slot0 = list.__getitem__  # a storage's array as stored: no layout change, no NumPy copy
 
@@ -59,7 +59,7 @@ class State:
         arrays, grads, sig, first = [], [], [], {}
         for t in self.tensors:
             a, layout = _raw(t._s)
-            if layout is not None and type(layout) is not tuple:
+            if type(layout) is Packed:
                 a, layout = verify(t._s, a, layout, first)
             g = t._grad
             arrays.append(a)
@@ -68,7 +68,7 @@ class State:
                 sig.append((id(t), a.shape, a.dtype, t._rg, layout, None))
             else:
                 g, glayout = _raw(g._s)
-                if glayout is not None and type(glayout) is not tuple:
+                if type(glayout) is Packed:
                     g, glayout = verify(t._grad._s, g, glayout, first)
                 grads.append(g)
                 sig.append((id(t), a.shape, a.dtype, t._rg, layout, g.shape, g.dtype, glayout))

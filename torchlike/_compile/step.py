@@ -284,7 +284,7 @@ class _Program:
         # a tensor the step leaves alone comes back as its input: not written, version unbumped
         kept = [jaxpr.outvars[k] is jaxpr.invars[k] for k in range(n)]
         packs = pack.plan(_packable(state, arrays, grads, out_shape, out_pos, kept, in_l, out_l))
-        out_l = dict(out_l)
+        out_l = dict(out_l)  # rewrite()'s run reads out_l: the packs are the write-back's layouts
         for _, _, members in packs:
             for slot, spec in members:
                 out_l[out_pos[slot]] = spec
@@ -325,7 +325,7 @@ class _Program:
         layouts = [s[4] for s in signature] + [s[7] for s in signature if len(s) > 6]
         plans, self.take_packs, self.take_separate, self.take_grads, sources = {}, [], [], [], []
         for i, lay in enumerate(layouts):
-            if lay is not None and type(lay) is not tuple:
+            if type(lay) is pack.Packed:
                 if lay.plan not in plans:
                     plans[lay.plan] = len(self.take_packs)
                     self.take_packs.append(i)
@@ -485,7 +485,7 @@ def _repack(state, packs):
     call already takes them packed."""
     for dtype, _, members in packs:
         holders = [(state.tensors[k] if kind == "a" else state.tensors[k]._grad) for (kind, k), _ in members]
-        buffer = pack.pack_values([spec[2] if t is None else t._s[0] for t, (_, spec) in zip(holders, members)],
+        buffer = pack.pack_values([spec.shape if t is None else t._s[0] for t, (_, spec) in zip(holders, members)],
                                   dtype)
         for t, (_, spec) in zip(holders, members):
             if t is not None:
@@ -497,8 +497,8 @@ def _logical_aval(a, lay):
         shape = a.shape
     elif type(lay) is tuple:
         shape = tuple(a.shape[i] for i in lay)
-    else:  # packed
-        shape = lay[2]
+    else:
+        shape = lay.shape
     return jax.ShapeDtypeStruct(shape, a.dtype)
 
 

@@ -247,6 +247,32 @@ def test_eager_changes_between_compiled_calls_are_seen():
                 np.testing.assert_allclose(np.asarray(a.grad), np.asarray(b.grad), rtol=1e-5, atol=1e-6)
 
 
+def test_a_step_that_gives_a_tensor_a_grad_it_had_not_then_accumulates_into_it():
+    """A program made for a state where one parameter has no .grad gives it one; the next call
+    must accumulate into it, as eagerly, not run that program again as if it had none."""
+    def setup():
+        x, y, params, opt, _ = _setup(momentum=0.0)
+        w1, b1, w2 = params
+
+        def step(x, y):  # no zero_grad: gradients accumulate
+            loss = ((y - ((x @ w1 + b1) @ w2).squeeze()) ** 2).sum()
+            loss.backward()
+            opt.step()
+            return loss
+        return x, y, params, step
+
+    x, y, p_eager, eager = setup()
+    x2, y2, p_comp, step = setup()
+    compiled = torch.compile(step)
+    for k in range(5):
+        if k == 1:
+            p_eager[1].grad = p_comp[1].grad = None
+        le, lc = eager(x, y), compiled(x2, y2)
+        np.testing.assert_allclose(float(lc), float(le), rtol=1e-5)
+        for a, b in zip(p_comp, p_eager):
+            np.testing.assert_allclose(np.asarray(a.grad), np.asarray(b.grad), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("set_to_none", [True, False])
 def test_conv_step_keeps_weights_in_xla_layout_with_eager_results(set_to_none):
     """On the CPU a compiled step stores conv weights, their .grad and momentum in the layout

@@ -12,8 +12,6 @@ import types
 from .._tensor import Tensor, _raw
 from .pack import Packed, verify
 
-_slot0 = list.__getitem__  # a storage's array as stored: no layout change, no NumPy copy
-
 _MAX_DEPTH = 4
 
 
@@ -26,7 +24,7 @@ class State:
         self.groups = []
         self.owners = []
         self.holders = ()
-        self.written = None  # a compiled program's last write-back (``Written``)
+        self.written = None  # the bound write-back of the program that last ran (``bind.py``)
         self._seen = set()
 
     def add_tensor(self, t):
@@ -34,28 +32,15 @@ class State:
             self._seen.add(id(t))
             self.tensors.append(t)
 
-    def unchanged(self):
-        """True when every tensor still holds what the last program wrote back: the same
-        storage and array, the same ``.grad`` (storage and array), the same requires_grad.
-        Storages are compared too: packed tensors (``pack.py``) share one array."""
-        w = self.written
-        if w is None:
-            return False
-        for t, s, a, gt, gs, g, rg in w.checks:
-            if t._s is not s or _slot0(s, 0) is not a or t._grad is not gt or t._rg is not rg:
-                return False
-            if gt is not None and (gt._s is not gs or _slot0(gs, 0) is not g):
-                return False
-        return True
-
     def snapshot(self):
         """(arrays, gradients, signature): the arrays the state's tensors and their ``.grad``
         hold, in the layout they are stored in (``_LayoutStorage``), and what a compiled program
         depends on besides their values. When every tensor still holds what the last program
         wrote, that program's result signature is reused instead of reading each shape again."""
-        w = self.written
-        if self.unchanged():
-            return w.arrays, w.grads, (w.signature, self._groups_signature())
+        last = None if self.written is None else self.written.last()
+        if last is not None:
+            arrays, grads, signature = last
+            return arrays, grads, (signature, self._groups_signature())
         arrays, grads, sig, first = [], [], [], {}
         for t in self.tensors:
             a, layout = _raw(t._s)
@@ -84,16 +69,6 @@ class State:
                 hyper = tuple((k, _hashable(v)) for k, v in hyper)
             groups.append((id(g), hyper))
         return tuple(groups)
-
-
-class Written:
-    """What a compiled program's run wrote back: the stored arrays and gradients, the state's
-    signature after it, and per tensor what ``State.unchanged`` compares."""
-
-    __slots__ = ("arrays", "grads", "signature", "checks")
-
-    def __init__(self, arrays, grads, signature, checks):
-        self.arrays, self.grads, self.signature, self.checks = arrays, grads, signature, checks
 
 
 def _hashable(v):

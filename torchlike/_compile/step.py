@@ -25,8 +25,9 @@ from ..autograd import grad_mode
 from .._ops import random as _random
 from .._ops.nn_conv import _channels_last
 from . import layout, pack
-from .hot import MISS, Hot
-from .state import Written, find_state, fingerprint
+from .bind import MISS, bind
+from .hot import Hot
+from .state import find_state, fingerprint
 
 log = logging.getLogger("torchlike.compile")
 
@@ -106,7 +107,9 @@ class CompiledStep:
             self.last_key = key
         lrs, flat_inputs = program._args(state, inputs)
         result = program.run(state, flat_inputs, arrays, grads, lrs)  # prepare() traced it: nothing left to fail
-        if not kwargs and inputs is args:
+        # a call like this one may run again on what it wrote back only if that is the state
+        # this program was made for (a step may, say, give a tensor a .grad it had not)
+        if not kwargs and inputs is args and program.out_sig == key[0][0]:
             self._hot = Hot(self, program, state, inputs, lrs)
         return result
 
@@ -175,6 +178,8 @@ class _Program:
         # per state tensor: (returned unchanged, version bumps, array layout, .grad layout,
         # .grad a new Tensor, .grad's version bumps)
         self.writeback = None
+        self.bound_code = None  # the write-back, written out for this program (``bind.py``)
+        self._bound = None  # (state, its bound write-back)
 
     def _pure(self, arrays, grads, lrs, counter, inputs):
         """The step as a function of arrays; runs ``fn`` with tracers installed."""
@@ -293,7 +298,8 @@ class _Program:
             relaid = True
         self.writeback = [(kept[k], self.bumps[k], out_l.get(k), out_l.get(out_pos.get(("g", k))),
                            *self.grad_objects[k]) for k in range(n)]
-        self.kept = [k for k in range(n) if kept[k]]
+        self.grad_in = [g is not None for g in grads]
+        self.grad_out = [g is not None for g in out_shape[1]]
         used = layout.used_inputs(jaxpr)
         grads_used = any(i in used for i in range(n, n + n_grads))
         self.counter_used = n + n_grads + len(lrs) in used
@@ -341,54 +347,19 @@ class _Program:
         return sources
 
     def run(self, state, inputs, arrays, grads, lrs):
-        stored = arrays + [g for g in grads if g is not None]
-        counter = self._device_scalar(_random.default_generator._counter, np.int64) if self.counter_used else None
-        packs, new_arrays, new_grads, outs, next_counter = self.jitted(
-            [stored[i] for i in self.take_packs], [stored[i] for i in self.take_separate],
-            [stored[i] for i in self.take_grads], lrs, counter, inputs)
-        for (kind, k), j in self.out_packed:
-            (new_arrays if kind == "a" else new_grads)[k] = packs[j]
-        if next_counter is not None:
-            gen = _random.default_generator
-            gen._counter += self.draws
-            self._scalars[(gen._counter, np.int64)] = next_counter
-        checks = []
-        for t, old, arr, g, (kept, bump, lay, glay, fresh, gversion) in zip(
-                state.tensors, arrays, new_arrays, new_grads, self.writeback):
-            s = t._s
-            if kept:
-                arr = old  # jit hands back a new Array object even for an unchanged input
-            elif lay is None:
-                s[0] = arr
-            else:
-                _set_layout(s, arr, lay)
-            if bump:
-                t._v[0] += bump
-            if g is None:
-                gt = t._grad = gs = None
-            else:
-                gt = t._grad
-                if fresh or gt is None:
-                    gt = t._grad = Tensor._wrap(g)
-                    if gversion:
-                        gt._v[0] = gversion
-                elif gversion:
-                    gt._v[0] += gversion
-                gs = gt._s
-                if glay is not None:
-                    _set_layout(gs, g, glay)
-                elif not fresh:
-                    gs[0] = g
-            checks.append((t, s, arr, gt, gs, g, t._rg))
-        for k in self.kept:
-            new_arrays[k] = arrays[k]
-        signature = self.out_sig
-        if signature is None:  # the same every run: the program's output shapes and dtypes are fixed
+        """Runs the program on the state's ``arrays`` and ``grads`` and writes the results back."""
+        bound = self._bound
+        if bound is None or bound[0] is not state:
+            bound = self._bound = (state, bind(self, state))
+        result = bound[1](inputs, lrs, arrays, grads)
+        if self.out_sig is None:  # the same every run: the program's output shapes and dtypes are fixed
             state.written = None
-            signature = self.out_sig = state.snapshot()[2][0]
-        state.written = Written(new_arrays, new_grads, signature, checks)
-        if self.single:
-            return Tensor._wrap(outs[0])
+            self.out_sig = state.snapshot()[2][0]
+            state.written = bound[1]
+        return result
+
+    def result(self, outs):
+        """``fn``'s result from the program's array outputs."""
         outs = iter(outs)
         leaves = [Tensor._wrap(next(outs)) if x is None else x for x in self.out_leaves]
         return jax.tree_util.tree_unflatten(self.out_tree, leaves)

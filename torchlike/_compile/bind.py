@@ -52,9 +52,9 @@ def _source(program, n):
     stored = [f"a{k}" for k in range(n)] + [f"g{k}" for k in range(n) if grad_in[k]]
     out_packed = {slot: j for slot, j in program.out_packed}
 
-    def new(kind, k):
+    def new(kind, k):  # where tensor k's new array (kind "a") or .grad ("g") is among the outputs
         j = out_packed.get((kind, k))
-        return f"packs[{j}]" if j is not None else f"new_{'arrays' if kind == 'a' else 'grads'}[{k}]"
+        return f"r[{j}]" if j is not None else f"r[{program.out_index[(kind, k)]}]"
 
     lines = [
         "def bind(tensors, program, state):",
@@ -91,22 +91,17 @@ def _source(program, n):
     for k in range(n):
         lines.append(f"            s{k} = t{k}._s; a{k} = arrays[{k}]" + (f"; g{k} = grads[{k}]" if grad_in[k] else ""))
     lines.append("            pass")
+    given = [stored[i] for i in program.taken] + [f"lrs[{i}]" for i in range(program.n_lrs)]
     if program.counter_used:
-        lines += ["        counter = program._device_scalar(random.default_generator._counter, random.np.int64)"]
-    else:
-        lines += ["        counter = None"]
-
-    def listed(indices):
-        return "[" + ", ".join(stored[i] for i in indices) + "]"
-    lines += [
-        f"        packs, new_arrays, new_grads, outs, next_counter = jitted({listed(program.take_packs)}, "
-        f"{listed(program.take_separate)}, {listed(program.take_grads)}, lrs, counter, inputs)",
-    ]
+        given.append("program._device_scalar(random.default_generator._counter, random.np.int64)")
+    given += [f"inputs[{i}]" for i in program.tensor_inputs]
+    lines.append(f"        r = jitted({', '.join(given)})")
+    first, n_outs = program.out_first, program.n_outs
     if program.draws:
         lines += [
             "        gen = random.default_generator",
             f"        gen._counter += {program.draws}",
-            "        program._scalars[(gen._counter, random.np.int64)] = next_counter",
+            f"        program._scalars[(gen._counter, random.np.int64)] = r[{first + n_outs}]",
         ]
     for k, (kept, bump, lay, glay, fresh, gversion) in enumerate(program.writeback):
         if not kept:
@@ -135,9 +130,8 @@ def _source(program, n):
         lines.append(f"        r{k} = t{k}._rg")
     lines += [
         "        state.written = written",
-        "        if program.single:",
-        "            return wrap(outs[0])",
-        "        return program.result(outs)",
+        f"        return wrap(r[{first}])" if program.single else
+        f"        return program.result(r[{first}:{first + n_outs}])",
         "",
         "    run.last = last",
         "    written = run",

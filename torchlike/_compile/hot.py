@@ -61,7 +61,7 @@ class Hot:
             arr = a._s[0]
             if arr.aval != aval:
                 return MISS
-            inputs.append((arr,))
+            inputs.append(arr)
         if grad_mode.state.enabled is not self.enabled or self.versions[0] != self.version:
             return MISS
         if self.cells is None:

@@ -199,8 +199,7 @@ class _Program:
             for group, lr in zip(state.groups, lrs):
                 group["lr"] = lr
             gen._traced = [counter, 0]
-            leaves = [Tensor._wrap(x[0]) if isinstance(x, tuple) else kind[1]
-                      for x, kind in zip(inputs, self.rebuild.kinds)]
+            leaves = [kind[1] if x is None else Tensor._wrap(x) for x, kind in zip(inputs, self.rebuild.kinds)]
             for leaf, kind in zip(leaves, self.rebuild.kinds):
                 if isinstance(leaf, Tensor) and kind[2]:
                     leaf._rg = True
@@ -247,7 +246,7 @@ class _Program:
     def _args(self, state, inputs):
         lrs = [self._device_scalar(_as_float(g["lr"]), np.float64) for g in state.groups]
         # non-tensor arguments are part of the program's key (rebuild.kinds), not inputs
-        flat_inputs = [(x._s[0],) if isinstance(x, Tensor) else None for x in inputs]
+        flat_inputs = [x._s[0] if isinstance(x, Tensor) else None for x in inputs]
         return lrs, flat_inputs
 
     def prepare(self, state, inputs, arrays, grads, signature):
@@ -308,40 +307,49 @@ class _Program:
             signature = state.snapshot()[2]
         sources = self._take(signature[0], n, grads_used)
         self.out_packed = [(slot, j) for j, (_, _, members) in enumerate(packs) for slot, _ in members]
+        packed = {slot for slot, _ in self.out_packed}
+        # the program's flat outputs, each array once: the packs, the arrays and gradients
+        # written outside them, fn's results, the random counter (kept arrays are not returned)
+        out_slots = [("a", k) for k in range(n) if not kept[k] and ("a", k) not in packed]
+        out_slots += [("g", k) for k in range(n) if self.grad_out[k] and ("g", k) not in packed]
+        self.out_index = {slot: len(packs) + i for i, slot in enumerate(out_slots)}
+        self.out_first = len(packs) + len(out_slots)
+        n_taken, n_lrs, counter_used = len(self.taken), len(lrs), self.counter_used
+        self.n_lrs, self.n_outs = n_lrs, len(out_shape[2])
+        self.tensor_inputs = [i for i, x in enumerate(flat_inputs) if x is not None]
 
-        def program(packs_in, separate, given, lrs, counter, inputs):
-            flat = _gather(sources, packs_in, separate, given)
+        def program(*given):
+            """Takes the taken stored arrays, the learning rates, the random counter if the step
+            draws, and the arguments' arrays, all flat: each pytree level costs the call."""
+            counter = given[n_taken + n_lrs] if counter_used else None
+            inputs = given[n_taken + n_lrs + counter_used:]
             new_arrays, new_grads, outs, next_counter = jax.tree_util.tree_unflatten(
-                out_tree, run(*flat, *lrs, counter, *[x[0] for x in inputs if x is not None]))
+                out_tree, run(*_gather(sources, given), *given[n_taken:n_taken + n_lrs], counter, *inputs))
             new = {"a": new_arrays, "g": new_grads}
             packs_out = [pack.pack_values([new[kind][k] for (kind, k), _ in members], dtype)
                          for dtype, _, members in packs]
-            for (kind, k), _ in self.out_packed:
-                new[kind][k] = None  # returned in its pack only
-            return packs_out, new_arrays, new_grads, outs, next_counter
+            return (*packs_out, *[new[kind][k] for kind, k in out_slots], *outs,
+                    *([next_counter] if self.draws else []))
         self.jitted = jax.jit(program)
         return relaid
 
     def _take(self, signature, n, grads_used):
         """Which stored arrays (the tensors' arrays, then the gradients that exist) the program
-        is passed, and how it finds each input of the traced step among them: ``("pack", j,
-        layout)`` a slice of pack ``j`` (passed once per plan, as its first holder's array),
-        ``("one", i)`` the ``i``-th array passed alone, ``("grad",)`` the next gradient passed
-        alone, or None (a gradient the step never reads)."""
+        is passed (``taken``), and how it finds each input of the traced step among them:
+        ``("pack", i, layout)`` a slice of the ``i``-th taken array (a pack, passed once per
+        plan, as its first holder's array), ``("one", i)`` the ``i``-th taken array itself, or
+        None (a gradient the step never reads)."""
         layouts = [s[4] for s in signature] + [s[7] for s in signature if len(s) > 6]
-        plans, self.take_packs, self.take_separate, self.take_grads, sources = {}, [], [], [], []
+        plans, self.taken, sources = {}, [], []
         for i, lay in enumerate(layouts):
             if type(lay) is pack.Packed:
                 if lay.plan not in plans:
-                    plans[lay.plan] = len(self.take_packs)
-                    self.take_packs.append(i)
+                    plans[lay.plan] = len(self.taken)
+                    self.taken.append(i)
                 sources.append(("pack", plans[lay.plan], lay))
-            elif i < n:
-                sources.append(("one", len(self.take_separate)))
-                self.take_separate.append(i)
-            elif grads_used:
-                sources.append(("grad",))
-                self.take_grads.append(i)
+            elif i < n or grads_used:
+                sources.append(("one", len(self.taken)))
+                self.taken.append(i)
             else:
                 sources.append(None)
         return sources
@@ -359,7 +367,7 @@ class _Program:
         return result
 
     def result(self, outs):
-        """``fn``'s result from the program's array outputs."""
+        """``fn``'s result from the program's outputs for it."""
         outs = iter(outs)
         leaves = [Tensor._wrap(next(outs)) if x is None else x for x in self.out_leaves]
         return jax.tree_util.tree_unflatten(self.out_tree, leaves)
@@ -418,21 +426,11 @@ def _movable(s, a):
     return (s.__class__ is _Storage or s.__class__ is _LayoutStorage) and len(a.sharding.device_set) == 1
 
 
-def _gather(sources, packs_in, separate, given):
-    """The traced step's array and gradient inputs, in its order, from what the program is
-    passed (see ``_Program._take``)."""
-    given = iter(given)
-    flat = []
-    for src in sources:
-        if src is None:
-            flat.append(None)
-        elif src[0] == "pack":
-            flat.append(src[2].view(packs_in[src[1]]))
-        elif src[0] == "one":
-            flat.append(separate[src[1]])
-        else:
-            flat.append(next(given))
-    return flat
+def _gather(sources, taken):
+    """The traced step's array and gradient inputs, in its order, from the taken arrays the
+    program is passed (see ``_Program._take``)."""
+    return [None if src is None else src[2].view(taken[src[1]]) if src[0] == "pack" else taken[src[1]]
+            for src in sources]
 
 
 def _packable(state, arrays, grads, out_shape, out_pos, kept, in_l, out_l):

@@ -394,6 +394,42 @@ def test_small_state_is_packed_with_eager_results(set_to_none):
                 np.testing.assert_allclose(np.asarray(a.grad), np.asarray(b.grad), rtol=1e-5, atol=1e-6)
 
 
+def test_a_replaced_grad_is_new_to_everything_that_can_see_the_old_one():
+    """zero_grad() then backward() gives each parameter a new .grad. A compiled step may write
+    the new gradient into the old Tensor when nothing else can see that Tensor (bind.py); a
+    detached copy, a weak reference, an attribute or requires_grad set on the old one must all
+    see what they see eagerly."""
+    import weakref
+
+    def between(k, w):
+        if k == 3:
+            return w.grad.detach()
+        if k == 4:
+            return weakref.ref(w.grad)
+        if k == 5:
+            w.grad.note = "old"
+        if k == 6:
+            w.grad.requires_grad_()
+        return None
+
+    def after(kept, w):
+        if isinstance(kept, weakref.ref):
+            return kept() is None
+        return (getattr(w.grad, "note", None), w.grad.requires_grad,
+                None if kept is None else np.asarray(kept).tolist())
+
+    x, y, p_eager, _, eager = _setup()
+    x2, y2, p_comp, _, step = _setup()
+    compiled = torch.compile(step)
+    for k in range(8):
+        kept_e, kept_c = between(k, p_eager[0]), between(k, p_comp[0])
+        np.testing.assert_allclose(float(compiled(x2, y2)), float(eager(x, y)), rtol=1e-5)
+        assert after(kept_c, p_comp[0]) == after(kept_e, p_eager[0])
+        for a, b in zip(p_comp, p_eager):
+            np.testing.assert_allclose(np.asarray(a.grad), np.asarray(b.grad), rtol=1e-5, atol=1e-6)
+            assert a.grad._version == b.grad._version
+
+
 def test_optimizer_load_state_dict_between_calls_is_seen():
     """``load_state_dict`` gives the optimizer new state Tensors and new param group dicts
     (same sizes): the compiled step must use them, as an eager step does."""

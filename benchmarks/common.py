@@ -25,6 +25,14 @@ def interleaved_us(steps, warmup=20, repeat=15, number=50):
     return [(name, statistics.median(times)) for (name, _, _), times in zip(steps, runs)]
 
 
+def stored(t):
+    """The array a torchlike tensor holds, as stored: a compiled step keeps conv weights HWIO
+    and small state packed in one buffer (its storage then holds a cell with the buffer);
+    reading ``t._s[0]`` would transpose or slice it, a cost only a step that reads it pays."""
+    raw = list.__getitem__(t._s, 0)
+    return getattr(raw, "pack", raw)
+
+
 def first_call_ms(make_and_step):
     t0 = time.perf_counter()
     make_and_step()

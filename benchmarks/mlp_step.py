@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np  # noqa: E402
 
-from common import first_call_ms, interleaved_us, machine, table  # noqa: E402
+from common import first_call_ms, interleaved_us, machine, stored, table  # noqa: E402
 
 LR = 1e-3
 rng = np.random.default_rng(0)
@@ -83,8 +83,7 @@ def main():
     import torchlike
     def sync(out):  # the loss and the updated parameters: dispatch is asynchronous
         loss, params = out
-        # the arrays as stored: a compiled step keeps small state packed (reading one slices it)
-        jax.block_until_ready([list.__getitem__(t._s, 0) if hasattr(t, "_s") else t for t in [loss, *params]])
+        jax.block_until_ready([stored(t) if hasattr(t, "_s") else t for t in [loss, *params]])
     def two_compiled_steps():
         step = make_compiled(torchlike)
         for _ in range(2):  # a compiled step compiles on its second call

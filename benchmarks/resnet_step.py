@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np  # noqa: E402
 
-from common import interleaved_us, machine, table  # noqa: E402
+from common import interleaved_us, machine, stored, table  # noqa: E402
 
 
 def _data(batch):
@@ -75,9 +75,7 @@ def _sync(out):
     import jax
     loss, rest = out if isinstance(out, tuple) else (out, None)
     if hasattr(rest, "state_dict"):  # a torchlike model: its parameters and buffers, as stored
-        # (a compiled step keeps conv weights HWIO; t._s[0] would transpose them to OIHW, a
-        # cost only a step that reads them pays)
-        rest = [list.__getitem__(t._s, 0) for t in list(rest.parameters()) + list(rest.buffers())]
+        rest = [stored(t) for t in list(rest.parameters()) + list(rest.buffers())]
     arr = getattr(loss, "_s", None)
     jax.block_until_ready((arr[0] if arr is not None else loss, rest))
 

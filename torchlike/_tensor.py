@@ -74,20 +74,27 @@ class _LayoutStorage(_Storage):
     keeps convolution weights this way (HWIO where PyTorch's API says OIHW), and their gradients
     and momentum buffers in the order XLA computes them, so the program takes and returns them
     as XLA's CPU convolutions use them instead of transposing each one every step. Slot 1 may
-    instead hold a ``Packed`` layout: the value is a slice of a flat buffer a compiled step
-    returns small state in (``_compile/pack.py``). Reads see PyTorch's layout (computed once,
-    then kept in slot 2); a write makes the storage plain again."""
+    instead hold a ``Packed`` layout, and slot 0 the ``Cell`` holding the flat buffer a compiled
+    step returns small state in (``_compile/pack.py``): the value is a slice of the buffer, and
+    the step writes its new buffer into the cell once for all the tensors that share it. Reads
+    see PyTorch's layout, computed once per raw array or buffer and kept in slot 2 (slot 3: the
+    buffer it was sliced from); a write makes the storage plain again."""
 
     __slots__ = ()
 
     def __getitem__(self, i):
-        value = list.__getitem__(self, 2)
-        if value is None:
-            raw, layout = list.__getitem__(self, 0), list.__getitem__(self, 1)
-            with jax.ensure_compile_time_eval():  # a concrete array even when read inside a trace
-                # a permutation, or a compiled step's pack layout (``_compile/pack.py``)
-                value = jnp.transpose(raw, layout) if type(layout) is tuple else layout.view(raw)
-            list.__setitem__(self, 2, value)
+        raw, layout, value, source = self
+        if type(layout) is tuple:  # a permutation: a write replaces the storage's slots
+            if value is None:
+                with jax.ensure_compile_time_eval():  # a concrete array even when read inside a trace
+                    value = jnp.transpose(raw, layout)
+                list.__setitem__(self, 2, value)
+            return value
+        raw = raw.pack
+        if source is not raw:
+            with jax.ensure_compile_time_eval():
+                value = layout.view(raw)
+            list.__setitem__(self, slice(2, None), (value, raw))
         return value
 
     def __setitem__(self, i, value):
@@ -98,14 +105,15 @@ class _LayoutStorage(_Storage):
 
 def _set_layout(s, raw, layout):
     """Makes storage ``s`` hold ``raw`` in ``layout``: a permutation (the tensor's value is
-    ``transpose(raw, perm)``) or a ``Packed`` slice."""
+    ``transpose(raw, perm)``), or a ``Packed`` slice of the buffer in ``Cell`` ``raw``."""
     if s.__class__ is not _LayoutStorage:
         s.__class__ = _LayoutStorage
-    list.__setitem__(s, slice(None), [raw, layout, None])
+    list.__setitem__(s, slice(None), (raw, layout, None, None))
 
 
 def _raw(s):
-    """(array, layout) a storage holds, without changing layout; layout None is PyTorch's."""
+    """(array, layout) a storage holds, without changing layout; layout None is PyTorch's. A
+    packed storage gives its cell (``_compile/pack.py``)."""
     if s.__class__ is _LayoutStorage:
         return list.__getitem__(s, 0), list.__getitem__(s, 1)
     return s[0], None

@@ -430,6 +430,26 @@ def test_a_replaced_grad_is_new_to_everything_that_can_see_the_old_one():
             assert a.grad._version == b.grad._version
 
 
+def test_a_storage_a_parameter_lets_go_keeps_its_values():
+    """Small parameters share one buffer between compiled calls (pack.py). A detached alias of
+    a parameter whose storage was then replaced (``.data = ...``) must keep the values it had,
+    as eagerly, while the parameter trains on."""
+    x, y, p_eager, _, eager = _setup()
+    x2, y2, p_comp, _, step = _setup()
+    compiled = torch.compile(step)
+    aliases = None
+    for k in range(7):
+        if k == 3:
+            aliases = [p.detach() for p in (p_eager[1], p_comp[1])]
+            for p in (p_eager[1], p_comp[1]):
+                p.data = p.detach().clone()
+        np.testing.assert_allclose(float(compiled(x2, y2)), float(eager(x, y)), rtol=1e-5)
+        for a, b in zip(p_comp, p_eager):
+            np.testing.assert_allclose(np.asarray(a.detach()), np.asarray(b.detach()), rtol=1e-5, atol=1e-6)
+        if aliases is not None:
+            np.testing.assert_allclose(np.asarray(aliases[1]), np.asarray(aliases[0]), rtol=1e-6)
+
+
 def test_optimizer_load_state_dict_between_calls_is_seen():
     """``load_state_dict`` gives the optimizer new state Tensors and new param group dicts
     (same sizes): the compiled step must use them, as an eager step does."""

@@ -13,6 +13,7 @@ import sys
 import weakref
 
 from .._tensor import Tensor, _LayoutStorage, _set_layout
+from .pack import Cell
 
 MISS = object()  # what a bound function returns when the state moved since its last run
 
@@ -31,9 +32,15 @@ def bind(program, state):
         code = program.bound_code = compile(source, f"<torchlike.compile: {program.step.__name__}>", "exec")
     from .._ops import random
     namespace = dict(MISS=MISS, slot0=_slot0, wrap=Tensor._wrap, laid=_laid, set_layout=_set_layout,
-                     random=random, refs=sys.getrefcount, weakrefs=weakref.getweakrefcount)
+                     Cell=Cell, freeze=_freeze, random=random, refs=sys.getrefcount, weakrefs=weakref.getweakrefcount)
     exec(code, namespace)
     return namespace["bind"](state.tensors, program, state)
+
+
+def _freeze(s):
+    """Gives packed storage ``s`` a cell of its own holding its cell's current buffer: a tensor
+    that leaves a compiled step's state keeps its values when the step's cell moves on."""
+    _set_layout(s, Cell(_slot0(s, 0).pack), _slot0(s, 1))
 
 
 def _laid(raw, layout):
@@ -41,7 +48,7 @@ def _laid(raw, layout):
     t = Tensor._wrap(raw)
     s = t._s
     s.__class__ = _LayoutStorage
-    s.extend((layout, None))
+    s.extend((layout, None, None))
     return t
 
 
@@ -58,16 +65,31 @@ def _alone(gt):
 def _source(program, n):
     """The bound function's source for ``n`` state tensors. Per tensor ``k`` its closure holds
     what the last run wrote: storage ``s<k>``, array ``a<k>``, requires_grad ``r<k>``, ``.grad``
-    Tensor ``gt<k>``, its storage ``gs<k>`` and array ``g<k>`` (None where it has none)."""
+    Tensor ``gt<k>``, its storage ``gs<k>`` and array ``g<k>`` (None where it has none); and
+    per pack ``j`` the cell ``c<j>`` its tensors' storages share (``pack.py``)."""
     grad_in, grad_out = program.grad_in, program.grad_out
     cells = [f"{name}{k}" for k in range(n) for name in ("s", "a", "r", "gt", "gs", "g")]
     # the stored arrays the program is passed: the tensors' arrays, then the gradients that exist
     stored = [f"a{k}" for k in range(n)] + [f"g{k}" for k in range(n) if grad_in[k]]
-    out_packed = {slot: j for slot, j in program.out_packed}
+    packed = dict(program.out_packed)  # (kind, k) -> pack j: "a" tensor k's array, "g" its .grad
 
-    def new(kind, k):  # where tensor k's new array (kind "a") or .grad ("g") is among the outputs
-        j = out_packed.get((kind, k))
-        return f"r[{j}]" if j is not None else f"r[{program.out_index[(kind, k)]}]"
+    def new(slot):  # where a tensor's new array or .grad is among the program's outputs
+        j = packed.get(slot)
+        return f"r[{j}]" if j is not None else f"r[{program.out_index[slot]}]"
+
+    def holds(slot, storage, array):  # the check that a storage holds what the last run wrote
+        j = packed.get(slot)
+        return f"slot0({storage}, 0) is {array if j is None else f'c{j}'}"
+
+    def put(slot, storage, array, layout, name):  # the write of a new array into a storage
+        j = packed.get(slot)
+        if j is not None:  # the cell has it: a storage that already holds the cell needs nothing
+            return f"if slot0({storage}, 0) is not c{j}: set_layout({storage}, c{j}, {name})"
+        return f"{storage}[0] = {array}" if layout is None else f"set_layout({storage}, {array}, {name})"
+
+    def made(slot, array, layout, name):  # a new Tensor holding a new .grad
+        j = packed.get(slot)
+        return f"wrap({array})" if layout is None else f"laid({array if j is None else f'c{j}'}, {name})"
 
     lines = [
         "def bind(tensors, program, state):",
@@ -79,6 +101,7 @@ def _source(program, n):
         "    solo, solo_s, solo_v = count()",
         f"    ({''.join(f't{k}, ' for k in range(n))}) = tensors",
         f"    {' = '.join(cells) or '_'} = None",
+        *[f"    c{j} = Cell(None)" for j in sorted(set(packed.values()))],
         "    jitted = program.jitted",
         # the layouts written back, by name: their values are not source text
         *[f"    lay{k}, glay{k} = program.writeback[{k}][2:4]" for k in range(n)],
@@ -87,9 +110,9 @@ def _source(program, n):
         "        return (True",
     ]
     for k in range(n):
-        cond = f"t{k}._s is s{k} and slot0(s{k}, 0) is a{k} and t{k}._grad is gt{k} and t{k}._rg is r{k}"
+        cond = f"t{k}._s is s{k} and {holds(('a', k), f's{k}', f'a{k}')} and t{k}._grad is gt{k} and t{k}._rg is r{k}"
         if grad_out[k]:
-            cond += f" and gt{k}._s is gs{k} and slot0(gs{k}, 0) is g{k}"
+            cond += f" and gt{k}._s is gs{k} and {holds(('g', k), f'gs{k}', f'g{k}')}"
         lines.append(f"                and {cond}")
     lines += [
         "                )",
@@ -108,6 +131,10 @@ def _source(program, n):
         "        else:",
     ]
     for k in range(n):
+        j = packed.get(("a", k))
+        if j is not None:  # a storage the tensor no longer has keeps its values
+            lines.append(f"            if s{k} is not None and t{k}._s is not s{k} and slot0(s{k}, 0) is c{j}: "
+                         f"freeze(s{k})")
         lines.append(f"            s{k} = t{k}._s; a{k} = arrays[{k}]" + (f"; g{k} = grads[{k}]" if grad_in[k] else ""))
     lines.append("            pass")
     given = [stored[i] for i in program.taken] + [f"lrs[{i}]" for i in range(program.n_lrs)]
@@ -123,36 +150,39 @@ def _source(program, n):
             f"        program._scalars[(gen._counter, random.np.int64)] = r[{first + n_outs}]",
         ]
     for k, (kept, bump, lay, glay, fresh, gversion) in enumerate(program.writeback):
+        a, g = ("a", k), ("g", k)
         if not kept:
-            if lay is None:
-                lines.append(f"        a{k} = {new('a', k)}; s{k}[0] = a{k}")
-            else:
-                lines.append(f"        a{k} = {new('a', k)}; set_layout(s{k}, a{k}, lay{k})")
+            lines += [f"        a{k} = {new(a)}", f"        {put(a, f's{k}', f'a{k}', lay, f'lay{k}')}"]
         if bump:
             lines.append(f"        t{k}._v[0] += {bump}")
+        j = packed.get(g)
+        # a .grad the tensor no longer has keeps its values (checked before it is let go: the
+        # check must not hold it while it may be reused)
+        let_go = (f"if gt{k} is not None and slot0(gt{k}._s, 0) is c{j}: freeze(gt{k}._s)"
+                  if j is not None else "pass")
         if not grad_out[k]:
             lines.append(f"        t{k}._grad = gt{k} = gs{k} = g{k} = None")
         elif fresh:
-            made = f"wrap(g{k})" if glay is None else f"laid(g{k}, glay{k})"
-            stored = f"gs{k}[0] = g{k}" if glay is None else f"set_layout(gs{k}, g{k}, glay{k})"
             lines += [
-                f"        g{k} = {new('g', k)}",
+                f"        g{k} = {new(g)}",
                 f"        if t{k}._grad is gt{k} and gt{k} is not None and gt{k}._s is gs{k} and {_alone(f'gt{k}')}:",
-                f"            {stored}; gt{k}._v[0] = {gversion}",
+                f"            gt{k}._v[0] = {gversion}",
+                f"            {put(g, f'gs{k}', f'g{k}', glay, f'glay{k}')}",
                 "        else:",
-                f"            t{k}._grad = gt{k} = {made}; gs{k} = gt{k}._s",
+                f"            {let_go}",
+                f"            t{k}._grad = gt{k} = {made(g, f'g{k}', glay, f'glay{k}')}; gs{k} = gt{k}._s",
             ]
             if gversion:
                 lines.append(f"            gt{k}._v[0] = {gversion}")
         else:
-            lines.append(f"        gt{k} = t{k}._grad; gs{k} = gt{k}._s; g{k} = {new('g', k)}")
+            lines += [f"        if t{k}._grad is not gt{k}:", f"            {let_go}",
+                      f"        gt{k} = t{k}._grad; gs{k} = gt{k}._s; g{k} = {new(g)}"]
             if gversion:
                 lines.append(f"        gt{k}._v[0] += {gversion}")
-            if glay is None:
-                lines.append(f"        gs{k}[0] = g{k}")
-            else:
-                lines.append(f"        set_layout(gs{k}, g{k}, glay{k})")
+            lines.append(f"        {put(g, f'gs{k}', f'g{k}', glay, f'glay{k}')}")
         lines.append(f"        r{k} = t{k}._rg")
+    # last: the storages let go of above were still reading the cells' previous buffers
+    lines += [f"        c{j}.pack = r[{j}]" for j in sorted(set(packed.values()))]
     lines += [
         "        state.written = written",
         f"        return wrap(r[{first}])" if program.single else

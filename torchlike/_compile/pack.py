@@ -4,9 +4,11 @@ Each array a program takes or returns costs the call about 2 µs (measured on th
 tutorial MLP's step returning its four parameters and four gradients as eight arrays took
 39 µs, as two packed buffers 24 µs), which is most of a small model's step. So the program
 returns the small tensors it writes — parameters, their ``.grad``, optimizer state — as one
-flat buffer per dtype, and takes that buffer back next call. Each tensor's storage holds the
-buffer and a ``Packed`` layout (``_LayoutStorage``): users still read the tensor's own value,
-sliced out once per write, and writing it makes its storage plain again.
+flat buffer per dtype, and takes that buffer back next call. Each tensor's storage holds a
+``Cell`` with the buffer and a ``Packed`` layout (``_LayoutStorage``): users still read the
+tensor's own value, sliced out once per buffer, and writing it makes its storage plain again.
+The tensors of one buffer share its cell, so that a call writes its new buffer once, not into
+each tensor's storage.
 """
 import math
 from functools import partial
@@ -20,6 +22,15 @@ MAX_ELEMENTS = 4096  # above this the copy into the pack costs more than a buffe
 # momentum) made XLA's compilation 2 s slower and the step no faster: packing pays where a
 # step is a few small arrays and the per-array cost is most of it.
 MAX_MEMBERS = 32
+
+
+class Cell:
+    """The buffer the tensors of one pack share; a compiled step's call replaces it."""
+
+    __slots__ = ("pack",)
+
+    def __init__(self, pack):
+        self.pack = pack
 
 
 class Packed(tuple):
@@ -77,12 +88,13 @@ def plan(members):
     return packs
 
 
-def verify(storage, raw, layout, first):
-    """(raw, layout) of a packed storage, made plain unless every storage of its plan seen so
-    far (``first``: plan -> array) holds the same pack: the program takes one buffer per plan.
-    Only a user's swapping storages between steps packed alike could break that."""
-    if first.setdefault(layout.plan, raw) is raw:
-        return raw, layout
+def verify(storage, cell, layout, first):
+    """(buffer, layout) of a packed storage holding ``cell``, made plain unless every storage of
+    its plan seen so far (``first``: plan -> cell) holds the same cell: the program takes one
+    buffer per plan. Only a user's swapping storages between steps packed alike could break
+    that."""
+    if first.setdefault(layout.plan, cell) is cell:
+        return cell.pack, layout
     storage[0] = storage[0]
     return storage[0], None
 

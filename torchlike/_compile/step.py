@@ -454,11 +454,11 @@ def _repack(state, packs):
     call already takes them packed."""
     for dtype, _, members in packs:
         holders = [(state.tensors[k] if kind == "a" else state.tensors[k]._grad) for (kind, k), _ in members]
-        buffer = pack.pack_values([spec.shape if t is None else t._s[0] for t, (_, spec) in zip(holders, members)],
-                                  dtype)
+        cell = pack.Cell(pack.pack_values([spec.shape if t is None else t._s[0]
+                                           for t, (_, spec) in zip(holders, members)], dtype))
         for t, (_, spec) in zip(holders, members):
             if t is not None:
-                _set_layout(t._s, buffer, spec)
+                _set_layout(t._s, cell, spec)
 
 
 def _logical_aval(a, lay):

@@ -450,6 +450,54 @@ def test_a_storage_a_parameter_lets_go_keeps_its_values():
             np.testing.assert_allclose(np.asarray(aliases[1]), np.asarray(aliases[0]), rtol=1e-6)
 
 
+_STEP_NAMING_GLOBALS = """
+def make_step(head):
+    def step(x):
+        opt.zero_grad()
+        loss = (head(model(x)) ** 2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    def rebind(new):
+        nonlocal head
+        head = new
+    return step, rebind
+"""
+
+
+def test_models_the_step_names_rebound_between_calls_are_seen():
+    """A compiled step's usual call does not look for its state again; a global or closure
+    variable the step names, rebound between calls to another model and optimizer made
+    before, must still be what the next call trains, as eagerly."""
+    from torchlike import nn
+
+    def make():
+        torch.manual_seed(0)
+        models = [nn.Linear(3, 2), nn.Linear(3, 2)]
+        opts = [torch.optim.SGD(m.parameters(), lr=0.1) for m in models]
+        heads = [nn.Linear(2, 1), nn.Linear(2, 1)]
+        namespace = {"model": models[0], "opt": opts[0]}
+        exec(_STEP_NAMING_GLOBALS, namespace)  # a step whose module globals this test owns
+        step, rebind = namespace["make_step"](heads[0])
+        return models + heads, opts, namespace, step, lambda: rebind(heads[1])
+
+    x = torch.rand(4, 3)
+    e_models, e_opts, e_ns, eager, e_rebind = make()
+    c_models, c_opts, c_ns, step, c_rebind = make()
+    compiled = torch.compile(step)
+    for k in range(7):
+        if k == 3:
+            e_ns["model"], e_ns["opt"] = e_models[1], e_opts[1]
+            c_ns["model"], c_ns["opt"] = c_models[1], c_opts[1]
+        if k == 5:
+            e_rebind()
+            c_rebind()
+        np.testing.assert_allclose(float(compiled(x)), float(eager(x)), rtol=1e-5)
+        for a, b in zip([p for m in c_models for p in m.parameters()], [p for m in e_models for p in m.parameters()]):
+            np.testing.assert_allclose(np.asarray(a.detach()), np.asarray(b.detach()), rtol=1e-5, atol=1e-6)
+
+
 def test_optimizer_load_state_dict_between_calls_is_seen():
     """``load_state_dict`` gives the optimizer new state Tensors and new param group dicts
     (same sizes): the compiled step must use them, as an eager step does."""

@@ -13,6 +13,7 @@ import sys
 import weakref
 
 from .._tensor import Tensor, _LayoutStorage, _set_layout
+from . import hot
 from .pack import Cell
 
 MISS = object()  # what a bound function returns when the state moved since its last run
@@ -25,14 +26,18 @@ def bind(program, state):
     ``arrays`` and ``grads`` (a snapshot of the state) it runs the program on them; without,
     on what its last run wrote back, or returns ``MISS`` when any tensor has moved since. The
     function also has ``last()``: the arrays and gradients its last run wrote back and the
-    state's signature after it, or None when the state moved since."""
-    code = program.bound_code
+    state's signature after it, or None when the state moved since; and ``arm(args, lrs)``,
+    which gives the checked call that runs it again for arguments like ``args`` (``hot.py``)."""
+    # the state's tensors are the program's, but its optimizers' shape is the state's own
+    shape = (tuple(len(o.param_groups) for o in state.optimizers), len(state.groups))
+    code = program.bound_code.get(shape)
     if code is None:
-        source = _source(program, len(state.tensors))
-        code = program.bound_code = compile(source, f"<torchlike.compile: {program.step.__name__}>", "exec")
+        code = program.bound_code[shape] = compile(
+            _source(program, state), f"<torchlike.compile: {program.step.__name__}>", "exec")
     from .._ops import random
     namespace = dict(MISS=MISS, slot0=_slot0, wrap=Tensor._wrap, laid=_laid, set_layout=_set_layout,
-                     Cell=Cell, freeze=_freeze, random=random, refs=sys.getrefcount, weakrefs=weakref.getweakrefcount)
+                     Cell=Cell, freeze=_freeze, random=random, refs=sys.getrefcount, weakrefs=weakref.getweakrefcount,
+                     **hot.namespace())
     exec(code, namespace)
     return namespace["bind"](state.tensors, program, state)
 
@@ -62,11 +67,12 @@ def _alone(gt):
             f"and not weakrefs({gt})")
 
 
-def _source(program, n):
-    """The bound function's source for ``n`` state tensors. Per tensor ``k`` its closure holds
+def _source(program, state):
+    """The bound function's source for ``state``'s tensors. Per tensor ``k`` its closure holds
     what the last run wrote: storage ``s<k>``, array ``a<k>``, requires_grad ``r<k>``, ``.grad``
     Tensor ``gt<k>``, its storage ``gs<k>`` and array ``g<k>`` (None where it has none); and
     per pack ``j`` the cell ``c<j>`` its tensors' storages share (``pack.py``)."""
+    n = len(state.tensors)
     grad_in, grad_out = program.grad_in, program.grad_out
     cells = [f"{name}{k}" for k in range(n) for name in ("s", "a", "r", "gt", "gs", "g")]
     # the stored arrays the program is passed: the tensors' arrays, then the gradients that exist
@@ -188,7 +194,8 @@ def _source(program, n):
         f"        return wrap(r[{first}])" if program.single else
         f"        return program.result(r[{first}:{first + n_outs}])",
         "",
-        "    run.last = last",
+        *hot.source(program, state),
+        "    run.last, run.arm = last, arm",
         "    written = run",
         "    return run",
     ]

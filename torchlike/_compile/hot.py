@@ -1,97 +1,109 @@
-"""The usual call of a compiled step: arguments of the last call's kinds, state as the last
-program left it. ``Hot`` checks exactly that and goes straight to the program."""
+"""The usual call of a compiled step: arguments of the last call's kinds, the step's
+surroundings and its state as the last call left them.
+
+That call needs none of the general path's work (finding the state, reading its signature,
+looking up the program): only checks that nothing it depends on moved. They are written out
+with the program's bound write-back (``bind.py``), one test per argument, closure cell, global
+name, optimizer and param group, each an identity or equality: read from lists in a loop they
+cost the tutorial MLP's step 3 µs, a tenth of it. Any failed check takes the general path,
+which may compile; every check here is one the general path makes too.
+"""
 import types
-from operator import is_
 
-from .._tensor import Tensor
 from ..autograd import grad_mode
-from .bind import MISS
-from .state import _names, _roots
+from .state import _names
 
 
-class Hot:
-    """The usual training loop calls a step again with arguments of the same kinds and the
-    state as the last call left it. That call needs none of the general path's work (finding
-    the state, reading its signature, looking up the program): only checks that nothing it
-    depends on moved, each cheaper than what it replaces. Any failed check takes the general
-    path, which may compile. Every check here is one the general path makes too."""
-
-    __slots__ = ("step", "program", "state", "run", "kinds", "named", "code", "cells", "names", "globals",
-                 "versions", "version", "optimizers", "groups", "lrs", "enabled")
-
-    def __init__(self, step, program, state, args, lrs):
-        self.step, self.program, self.state = step, program, state
-        self.run = state.written  # checks that every tensor holds what it wrote back
+def source(program, state):
+    """Lines of ``bind``'s body (``bind.py``) defining ``arm(args, lrs)``: after a general call
+    with Tensor arguments ``args`` it records what that call saw and returns ``call(args)``,
+    which runs the program again while nothing has moved and returns ``MISS`` otherwise. arm
+    returns None where the step does not have the shape these lines were written for."""
+    kinds = program.rebuild.kinds
+    if any(kind[0] == "py" for kind in kinds):
+        return ["    def arm(args, lrs):", "        return None"]
+    fn = program.step.fn
+    func = fn.__func__ if isinstance(fn, types.MethodType) else fn
+    code = getattr(func, "__code__", None)
+    n_cells = 0 if code is None else len(func.__closure__ or ())
+    names = () if code is None else _names(code)
+    groups = [len(o.param_groups) for o in state.optimizers]
+    xs = [f"x{i}" for i in range(len(kinds))]
+    # what arm records, compared by call: per argument its class, requires_grad and abstract
+    # value (shape, dtype); the closure cells' and globals' contents; per optimizer its state
+    # dict, that dict's size, its param_groups list and each group; a copy of each group dict
+    seen = ([f"{p}{i}" for i in range(len(kinds)) for p in ("K", "R", "AV")] + [f"N{i}" for i in range(n_cells)]
+            + [f"NG{i}" for i in range(len(names))]
+            + [f"{p}{i}" for i in range(len(groups)) for p in ("ST", "NS", "PG")]
+            + [f"P{i}_{j}" for i, n in enumerate(groups) for j in range(n)]
+            + [f"W{i}" for i in range(len(state.groups))] + ["EN", "VER", "LRS"])
+    lines = [
+        "    grad_state, versions = grad_mode.state, structure_versions()",
+        f"    {' = '.join(seen)} = None",
+        "    step_fn = program.step.fn",
+        "    func = step_fn.__func__ if isinstance(step_fn, MethodType) else step_fn",
+        f"    ({''.join(f'o{i}, ' for i in range(len(groups)))}) = state.optimizers",
+        f"    ({''.join(f'G{i}, ' for i in range(len(state.groups)))}) = state.groups",
+    ]
+    if code is not None:
+        lines += ["    code, glob = func.__code__, func.__globals__",
+                  f"    ({''.join(f'cell{i}, ' for i in range(n_cells))}) = func.__closure__ or ()"]
+    lines += [
+        "",
+        "    def arm(args, lrs):",
+        f"        nonlocal {', '.join(seen)}",
+        f"        ({''.join(f'{x}, ' for x in xs)}) = args",
+    ]
+    if code is not None:  # a new code object may read other globals
+        lines += ["        if func.__code__ is not code:", "            return None"]
+    lines += [f"        if len(o{i}.param_groups) != {n}:\n            return None" for i, n in enumerate(groups)]
+    lines += [f"        K{i}, R{i}, AV{i} = {x}.__class__, {x}._rg, {x}._s[0].aval" for i, x in enumerate(xs)]
+    lines += [
+        "        EN, VER = grad_state.enabled, versions[0]",
+        "        try:",
+        *[f"            N{i} = cell{i}.cell_contents" for i in range(n_cells)],
+        "            pass",
+        "        except ValueError:  # an empty cell",
+        "            return None",
+        *[f"        NG{i} = glob.get({name!r})" for i, name in enumerate(names)],
+        *[f"        ST{i}, PG{i} = o{i}.state, o{i}.param_groups; NS{i} = len(ST{i})" for i in range(len(groups))],
+        *[f"        ({''.join(f'P{i}_{j}, ' for j in range(n))}) = PG{i}" for i, n in enumerate(groups)],
+        *[f"        W{i} = dict(G{i})" for i in range(len(state.groups))],
         # a learning rate held in a Tensor can change in place: such steps read it every call
-        self.lrs = lrs if all(type(g["lr"]) in (float, int) for g in state.groups) else None
-        self.kinds = tuple((a._s[0].aval, a._rg) for a in args)
-        self._name_roots(step.fn)
-        self.versions = _structure_versions()
-        self.version = self.versions[0]
-        self.optimizers = [(o, o.state, len(o.state), o.param_groups, list(o.param_groups))
-                           for o in state.optimizers]
-        self.groups = [(g, dict(g)) for g in state.groups]
-        self.enabled = grad_mode.state.enabled
-
-    def _name_roots(self, fn):
-        """What ``_roots(fn)`` reads, kept so that a call reads only what can change: the
-        closure cells' contents and the globals named (an absent global reads as None: both
-        add no state). A function with an empty cell is read through ``_roots`` itself."""
-        self.named = _roots(fn)
-        func = fn.__func__ if isinstance(fn, types.MethodType) else fn
-        code = getattr(func, "__code__", None)
-        self.cells = None
-        if code is not None and all(_filled(c) for c in func.__closure__ or ()):
-            self.code, self.cells, self.globals, self.names = code, func.__closure__ or (), func.__globals__, _names(code)
-            self.named = self._read()
-
-    def _read(self):
-        named = [c.cell_contents for c in self.cells]
-        named += map(self.globals.get, self.names)
-        return named
-
-    def __call__(self, args):
-        kinds = self.kinds
-        if len(args) != len(kinds):
-            return MISS
-        inputs = []
-        for a, (aval, rg) in zip(args, kinds):
-            if not isinstance(a, Tensor) or a._rg is not rg:
-                return MISS
-            arr = a._s[0]
-            if arr.aval != aval:
-                return MISS
-            inputs.append(arr)
-        if grad_mode.state.enabled is not self.enabled or self.versions[0] != self.version:
-            return MISS
-        if self.cells is None:
-            if not _same(_roots(self.step.fn), self.named):
-                return MISS
-        elif self.step.fn.__code__ is not self.code or not _same(self._read(), self.named):
-            return MISS
-        for o, st, n, pg, groups in self.optimizers:
-            if o.state is not st or len(st) != n or o.param_groups is not pg or not _same(pg, groups):
-                return MISS  # an optimizer gained state or groups, or had them replaced
-        if not all([g == was for g, was in self.groups]):
-            return MISS  # a hyperparameter (the learning rate included) changed
-        lrs = self.lrs
-        if lrs is None:
-            lrs = self.program._args(self.state, ())[0]
-        return self.run(inputs, lrs)  # MISS if the state moved
+        "        LRS = lrs if all(type(g['lr']) in (float, int) for g in state.groups) else None",
+        "        return call",
+        "",
+        "    def call(args):",
+        f"        if len(args) != {len(xs)}:",
+        "            return MISS",
+        f"        ({''.join(f'{x}, ' for x in xs)}) = args",
+    ]
+    for i, x in enumerate(xs):
+        lines += [f"        if {x}.__class__ is not K{i} or {x}._rg is not R{i}:", "            return MISS",
+                  f"        v{i} = {x}._s[0]", f"        if v{i}.aval != AV{i}:", "            return MISS"]
+    same = ["grad_state.enabled is EN", "versions[0] == VER"]
+    if code is not None:
+        same += ["func.__code__ is code"] + [f"cell{i}.cell_contents is N{i}" for i in range(n_cells)]
+        same += [f"glob.get({name!r}) is NG{i}" for i, name in enumerate(names)]
+    for i, n in enumerate(groups):
+        same += [f"o{i}.state is ST{i}", f"len(ST{i}) == NS{i}", f"o{i}.param_groups is PG{i}", f"len(PG{i}) == {n}"]
+        same += [f"PG{i}[{j}] is P{i}_{j}" for j in range(n)]
+    # hyperparameters, the learning rate included: a new one takes the general path
+    same += [f"G{i} == W{i}" for i in range(len(state.groups))]
+    lines += [
+        "        try:",
+        f"            if not ({' and '.join(same)}):",
+        "                return MISS",
+        "        except ValueError:  # a closure cell emptied since",
+        "            return MISS",
+        f"        return run([{', '.join(f'v{i}' for i in range(len(xs)))}], "
+        "LRS if LRS is not None else program._args(state, ())[0])  # MISS if the state moved",
+        "",
+    ]
+    return lines
 
 
-def _same(xs, ys):
-    return len(xs) == len(ys) and all(map(is_, xs, ys))
-
-
-def _filled(cell):
-    try:
-        cell.cell_contents
-    except ValueError:
-        return False
-    return True
-
-
-def _structure_versions():
+def namespace():
+    """What the lines of ``source`` name."""
     from ..nn.modules.module import structure_version  # not at import: nn imports this package
-    return structure_version
+    return dict(grad_mode=grad_mode, structure_versions=lambda: structure_version, MethodType=types.MethodType)

@@ -26,7 +26,6 @@ from .._ops import random as _random
 from .._ops.nn_conv import _channels_last
 from . import layout, pack
 from .bind import MISS, bind
-from .hot import Hot
 from .state import find_state, fingerprint
 
 log = logging.getLogger("torchlike.compile")
@@ -110,7 +109,7 @@ class CompiledStep:
         # a call like this one may run again on what it wrote back only if that is the state
         # this program was made for (a step may, say, give a tensor a .grad it had not)
         if not kwargs and inputs is args and program.out_sig == key[0][0]:
-            self._hot = Hot(self, program, state, inputs, lrs)
+            self._hot = state.written.arm(args, lrs)
         return result
 
     def _flatten(self, args, kwargs):
@@ -178,7 +177,7 @@ class _Program:
         # per state tensor: (returned unchanged, version bumps, array layout, .grad layout,
         # .grad a new Tensor, .grad's version bumps)
         self.writeback = None
-        self.bound_code = None  # the write-back, written out for this program (``bind.py``)
+        self.bound_code = {}  # the write-back, written out for this program (``bind.py``)
         self._bound = None  # (state, its bound write-back)
 
     def _pure(self, arrays, grads, lrs, counter, inputs):

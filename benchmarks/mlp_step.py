@@ -36,10 +36,13 @@ def make_eager(T):
     return lambda: (eager_step(T, x, y, params), params)
 
 
-def make_compiled(T):
+def make_compiled(T, schedule=False):
+    """``schedule``: a scheduler sets a new learning rate after every step (a warmup or
+    per-batch cosine schedule), so each call's learning rate is new."""
     x, y = T.tensor(DATA["x"]), T.tensor(DATA["y"])
     params = [T.tensor(DATA[k], requires_grad=True) for k in ("w1", "b1", "w2", "b2")]
     opt = T.optim.SGD(params, lr=LR)
+    scheduler = T.optim.lr_scheduler.LambdaLR(opt, lambda k: 1 / (1 + 1e-6 * k)) if schedule else None
 
     def step(x, y):
         w1, b1, w2, b2 = params
@@ -49,7 +52,14 @@ def make_compiled(T):
         opt.step()
         return loss
     compiled = T.compile(step)
-    return lambda: (compiled(x, y), params)
+    if scheduler is None:
+        return lambda: (compiled(x, y), params)
+
+    def scheduled():
+        loss = compiled(x, y)
+        scheduler.step()
+        return loss, params
+    return scheduled
 
 
 def make_jax(with_grads=False):
@@ -90,7 +100,8 @@ def main():
             sync(step())
     first = [("torchlike eager", first_call_ms(lambda: sync(make_eager(torchlike)()))),
              ("torchlike compiled", first_call_ms(two_compiled_steps))]
-    steps = [("torchlike eager", make_eager(torchlike), sync), ("torchlike compiled", make_compiled(torchlike), sync)]
+    steps = [("torchlike eager", make_eager(torchlike), sync), ("torchlike compiled", make_compiled(torchlike), sync),
+             ("torchlike compiled, lr/step", make_compiled(torchlike, schedule=True), sync)]
     try:
         import torch
         torch.set_num_threads(os.cpu_count())

@@ -74,16 +74,23 @@ def test_recompiles_for_new_shapes_and_explains(capsys):
 
 
 def test_learning_rate_changes_without_recompiling():
-    x, y, params, opt, step = _setup(momentum=0)
-    x2, y2, params2, opt2, eager = _setup(momentum=0)
+    """Learning rates set between calls, by hand (some values again) or by a scheduler every
+    step, are inputs of the one program."""
+    x, y, params, opt, step = _setup()
+    x2, y2, params2, opt2, eager = _setup()
     compiled = torch.compile(step)
-    for lr in (0.01, 0.02, 0.005, 0.001):
-        opt.param_groups[0]["lr"] = lr
-        opt2.param_groups[0]["lr"] = lr
+    schedules = [torch.optim.lr_scheduler.LambdaLR(o, lambda epoch: 1 / (1 + epoch)) for o in (opt, opt2)]
+    for k, lr in enumerate((0.01, 0.02, 0.02, 0.005, 0.01, 0.001, 0.001, None, None, None, None)):
+        for o in (opt, opt2):
+            if lr is not None:
+                o.param_groups[0]["lr"] = lr
         compiled(x, y)
         eager(x2, y2)
-    for a, b in zip(_arrays(params), _arrays(params2)):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+        if lr is None:
+            for sched in schedules:
+                sched.step()
+        for a, b in zip(_arrays(params), _arrays(params2)):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     assert len(compiled.programs) == 1
 
 

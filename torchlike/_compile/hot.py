@@ -36,7 +36,7 @@ def source(program, state):
             + [f"NG{i}" for i in range(len(names))]
             + [f"{p}{i}" for i in range(len(groups)) for p in ("ST", "NS", "PG")]
             + [f"P{i}_{j}" for i, n in enumerate(groups) for j in range(n)]
-            + [f"W{i}" for i in range(len(state.groups))] + ["EN", "VER", "LRS"])
+            + [f"{p}{i}" for i in range(len(state.groups)) for p in ("W", "LR")] + ["EN", "VER", "LRS"])
     lines = [
         "    grad_state, versions = grad_mode.state, structure_versions()",
         f"    {' = '.join(seen)} = None",
@@ -68,12 +68,13 @@ def source(program, state):
         *[f"        NG{i} = glob.get({name!r})" for i, name in enumerate(names)],
         *[f"        ST{i}, PG{i} = o{i}.state, o{i}.param_groups; NS{i} = len(ST{i})" for i in range(len(groups))],
         *[f"        ({''.join(f'P{i}_{j}, ' for j in range(n))}) = PG{i}" for i, n in enumerate(groups)],
-        *[f"        W{i} = dict(G{i})" for i in range(len(state.groups))],
+        *[f"        W{i} = dict(G{i}); LR{i} = G{i}['lr']" for i in range(len(state.groups))],
         # a learning rate held in a Tensor can change in place: such steps read it every call
         "        LRS = lrs if all(type(g['lr']) in (float, int) for g in state.groups) else None",
         "        return call",
         "",
         "    def call(args):",
+        f"        nonlocal {''.join(f'LR{i}, ' for i in range(len(state.groups)))}LRS",
         f"        if len(args) != {len(xs)}:",
         "            return MISS",
         f"        ({''.join(f'{x}, ' for x in xs)}) = args",
@@ -88,16 +89,24 @@ def source(program, state):
     for i, n in enumerate(groups):
         same += [f"o{i}.state is ST{i}", f"len(ST{i}) == NS{i}", f"o{i}.param_groups is PG{i}", f"len(PG{i}) == {n}"]
         same += [f"PG{i}[{j}] is P{i}_{j}" for j in range(n)]
-    # hyperparameters, the learning rate included: a new one takes the general path
+    # the other hyperparameters: a new one takes the general path, which may compile
     same += [f"G{i} == W{i}" for i in range(len(state.groups))]
+    lrs = [f"G{i}['lr']" for i in range(len(state.groups))]
     lines += [
+        # a learning rate is an input of the program: a schedule that sets one every step
+        # stays on this path
         "        try:",
+        *[f"            W{i}['lr'] = {lr}" for i, lr in enumerate(lrs)],
         f"            if not ({' and '.join(same)}):",
         "                return MISS",
-        "        except ValueError:  # a closure cell emptied since",
+        "        except (ValueError, KeyError):  # a closure cell emptied, a group's lr deleted",
         "            return MISS",
-        f"        return run([{', '.join(f'v{i}' for i in range(len(xs)))}], "
-        "LRS if LRS is not None else program._args(state, ())[0])  # MISS if the state moved",
+        "        lrs = LRS",
+        f"        if lrs is None or not ({' and '.join([f'{lr} is LR{i}' for i, lr in enumerate(lrs)] or ['True'])}):",
+        "            lrs = program._args(state, ())[0]",
+        "            if LRS is not None:",
+        f"                {''.join(f'LR{i}, ' for i in range(len(lrs)))}LRS = {''.join(f'{lr}, ' for lr in lrs)}lrs",
+        f"        return run([{', '.join(f'v{i}' for i in range(len(xs)))}], lrs)  # MISS if the state moved",
         "",
     ]
     return lines

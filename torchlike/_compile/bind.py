@@ -29,8 +29,10 @@ def bind(program, state):
     function also has ``last()``: the arrays and gradients its last run wrote back and the
     state's signature after it, or None when the state moved since; and ``arm(args, lrs)``,
     which gives the checked call that runs it again for arguments like ``args`` (``hot.py``)."""
-    # the state's tensors are the program's, but its optimizers' shape is the state's own
-    shape = (tuple(len(o.param_groups) for o in state.optimizers), len(state.groups))
+    # the state's tensors are the program's, but its optimizers' shape is the state's own, and
+    # the checks read the closure cells and globals of the step's code (``hot.py``)
+    fn = getattr(program.step.fn, "__func__", program.step.fn)
+    shape = (tuple(len(o.param_groups) for o in state.optimizers), len(state.groups), getattr(fn, "__code__", None))
     code = program.bound_code.get(shape)
     if code is None:
         code = program.bound_code[shape] = compile(

@@ -437,6 +437,39 @@ def test_a_replaced_grad_is_new_to_everything_that_can_see_the_old_one():
             assert a.grad._version == b.grad._version
 
 
+def test_a_replaced_grad_shared_with_numpy_keeps_its_values():
+    """``numpy()`` of a .grad shares its memory; when zero_grad() then backward() replace that
+    .grad, the array keeps the old values, as eagerly (a weight too large to be packed: its
+    .grad is written in place of its own array)."""
+    from torchlike import nn
+
+    def make():
+        torch.manual_seed(0)
+        model = nn.Linear(100, 50)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            loss = (model(x) ** 2).sum()
+            loss.backward()
+            opt.step()
+            return loss
+        return model, step
+
+    x = torch.rand(3, 100)
+    e_model, eager = make()
+    c_model, step = make()
+    compiled = torch.compile(step)
+    for k in range(5):
+        shared = [m.weight.grad.numpy() if k >= 2 else None for m in (e_model, c_model)]
+        before = None if shared[1] is None else shared[1].copy()
+        np.testing.assert_allclose(float(compiled(x)), float(eager(x)), rtol=1e-5)
+        if before is not None:
+            np.testing.assert_array_equal(shared[0], before)
+            np.testing.assert_array_equal(shared[1], before)
+        np.testing.assert_allclose(np.asarray(c_model.weight.grad), np.asarray(e_model.weight.grad), rtol=1e-5)
+
+
 def test_a_storage_a_parameter_lets_go_keeps_its_values():
     """Small parameters share one buffer between compiled calls (pack.py). A detached alias of
     a parameter whose storage was then replaced (``.data = ...``) must keep the values it had,

@@ -13,7 +13,7 @@ it compiles to (``bind``).
 import sys
 import weakref
 
-from .._tensor import Tensor, _LayoutStorage, _set_layout
+from .._tensor import Tensor, _LayoutStorage, _NumpyStorage, _set_layout
 from . import hot
 from .pack import Cell
 
@@ -39,7 +39,7 @@ def bind(program, state):
             _source(program, state), f"<torchlike.compile: {program.step.__name__}>", "exec")
     from .._ops import random
     namespace = dict(MISS=MISS, slot0=_slot0, wrap=Tensor._wrap, laid=_laid, set_layout=_set_layout,
-                     Cell=Cell, freeze=_freeze, random=random, refs=sys.getrefcount, weakrefs=weakref.getweakrefcount,
+                     Cell=Cell, freeze=_freeze, NumpyStorage=_NumpyStorage, random=random, refs=sys.getrefcount, weakrefs=weakref.getweakrefcount,
                      **hot.namespace())
     exec(code, namespace)
     return namespace["bind"](state.tensors, program, state)
@@ -62,12 +62,13 @@ def _laid(raw, layout):
 
 def _alone(gt):
     """The check that nothing but its tensor and the bound function holds ``.grad`` Tensor
-    ``gt`` or what it shares with a ``detach()``ed copy (storage, version counter), and that it
-    is as new: a step that replaces the ``.grad`` (``zero_grad()``, then ``backward()``) may
-    then write the new gradient into it rather than make a new Tensor, and no one can tell."""
-    return (f"refs({gt}) == solo and refs({gt}._s) == solo_s and refs({gt}._v) == solo_v and {gt}._rg is False "
-            f"and {gt}._grad is None and {gt}._hooks is None and {gt}._retains is False and not {gt}.__dict__ "
-            f"and not weakrefs({gt})")
+    ``gt`` or what it shares with a ``detach()``ed copy (storage, version counter), that its
+    storage shares no memory with NumPy (``numpy()`` hands out an array a write goes into), and
+    that it is as new: a step that replaces the ``.grad`` (``zero_grad()``, then ``backward()``)
+    may then write the new gradient into it rather than make a new Tensor, and no one can tell."""
+    return (f"refs({gt}) == solo and refs({gt}._s) == solo_s and refs({gt}._v) == solo_v "
+            f"and {gt}._s.__class__ is not NumpyStorage and {gt}._rg is False and {gt}._grad is None "
+            f"and {gt}._hooks is None and {gt}._retains is False and not {gt}.__dict__ and not weakrefs({gt})")
 
 
 def _source(program, state):

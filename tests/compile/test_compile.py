@@ -80,7 +80,7 @@ def test_learning_rate_changes_without_recompiling():
     x2, y2, params2, opt2, eager = _setup()
     compiled = torch.compile(step)
     schedules = [torch.optim.lr_scheduler.LambdaLR(o, lambda epoch: 1 / (1 + epoch)) for o in (opt, opt2)]
-    for k, lr in enumerate((0.01, 0.02, 0.02, 0.005, 0.01, 0.001, 0.001, None, None, None, None)):
+    for lr in (0.01, 0.02, 0.02, 0.005, 0.01, 0.001, 0.001, None, None, None, None):
         for o in (opt, opt2):
             if lr is not None:
                 o.param_groups[0]["lr"] = lr
@@ -461,12 +461,11 @@ def test_a_replaced_grad_shared_with_numpy_keeps_its_values():
     c_model, step = make()
     compiled = torch.compile(step)
     for k in range(5):
-        shared = [m.weight.grad.numpy() if k >= 2 else None for m in (e_model, c_model)]
-        before = None if shared[1] is None else shared[1].copy()
+        shared = [m.weight.grad.numpy() for m in (e_model, c_model)] if k >= 2 else []
+        before = [a.copy() for a in shared]
         np.testing.assert_allclose(float(compiled(x)), float(eager(x)), rtol=1e-5)
-        if before is not None:
-            np.testing.assert_array_equal(shared[0], before)
-            np.testing.assert_array_equal(shared[1], before)
+        for a, b in zip(shared, before):
+            np.testing.assert_array_equal(a, b)
         np.testing.assert_allclose(np.asarray(c_model.weight.grad), np.asarray(e_model.weight.grad), rtol=1e-5)
 
 

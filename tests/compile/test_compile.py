@@ -94,6 +94,26 @@ def test_learning_rate_changes_without_recompiling():
     assert len(compiled.programs) == 1
 
 
+def test_a_learning_rate_tensor_changed_in_place_is_read_each_call():
+    """A learning rate held in a Tensor, set after calls with a float one, can change in place
+    between calls; the compiled step must read it each call, as eagerly."""
+    x, y, params, opt, step = _setup()
+    x2, y2, params2, opt2, eager = _setup()
+    compiled = torch.compile(step)
+    lrs = [torch.tensor(0.05, dtype=torch.float64) for _ in range(2)]
+    for k in range(7):
+        if k == 3:
+            opt.param_groups[0]["lr"], opt2.param_groups[0]["lr"] = lrs
+        if k == 5:
+            with torch.no_grad():
+                for lr in lrs:
+                    lr.fill_(0.001)
+        compiled(x, y)
+        eager(x2, y2)
+        for a, b in zip(_arrays(params), _arrays(params2)):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
 def test_random_numbers_advance_like_eager():
     w = torch.ones(3, requires_grad=True)
 

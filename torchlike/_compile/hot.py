@@ -104,8 +104,11 @@ def source(program, state):
         "        lrs = LRS",
         f"        if lrs is None or not ({' and '.join([f'{lr} is LR{i}' for i, lr in enumerate(lrs)] or ['True'])}):",
         "            lrs = program._args(state, ())[0]",
-        "            if LRS is not None:",
+        # numbers are kept with what they give; a Tensor can change in place: read it each call
+        f"            if LRS is not None and {' and '.join([f'type({lr}) in (float, int)' for lr in lrs] or ['True'])}:",
         f"                {''.join(f'LR{i}, ' for i in range(len(lrs)))}LRS = {''.join(f'{lr}, ' for lr in lrs)}lrs",
+        "            else:",
+        "                LRS = None",
         f"        return run([{', '.join(f'v{i}' for i in range(len(xs)))}], lrs)  # MISS if the state moved",
         "",
     ]

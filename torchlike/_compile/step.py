@@ -10,8 +10,9 @@ numbers advance exactly as an eager call would. The first call runs eagerly (opt
 lazy modules create their state then); programs are cached by the state's structure and the
 arguments' shapes and dtypes. On the CPU, state that convolutions read transposed is kept in
 the layout they read it in (``layout.py``), so the program takes it with no transpose, and
-small state comes back packed in one buffer per dtype (``pack.py``). A call like the last,
-with the state as it left it, only checks that (``hot.py``).
+small state comes back packed in one buffer per dtype (``pack.py``). The write-back is
+Python written out per program (``bind.py``); a call like the last, with the state as it left
+it, only checks that (``hot.py``) and goes straight to the program.
 """
 import logging
 

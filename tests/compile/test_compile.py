@@ -69,7 +69,25 @@ def test_recompiles_for_new_shapes_and_explains(capsys):
     compiled(torch.cat([x, x]), torch.cat([y, y]))
     out = capsys.readouterr().out
     assert "first compilation" in out
-    assert "argument shapes or dtypes changed" in out
+    assert "argument shapes, dtypes or requires_grad changed: ['float32[5, 3]', 'float32[5]'] -> " \
+           "['float32[10, 3]', 'float32[10]']" in out
+    assert len(compiled.programs) == 2
+
+
+def test_a_new_python_argument_value_is_explained(capsys):
+    """A Python number argument is compiled in: a new value compiles another program, and
+    explain says so, with what to pass instead."""
+    w = torch.ones(3, requires_grad=True)
+
+    def step(x, scale):
+        return (w * x * scale).sum()
+    compiled = torch.compile(step, explain=True)
+    x = torch.ones(3)
+    for scale in (2, 2, 2, 3):
+        assert float(compiled(x, scale)) == 3 * scale
+    out = capsys.readouterr().out
+    assert "a Python argument's value changed: 2 -> 3; each value is compiled into a program of its own, " \
+           "a tensor argument would reuse one" in out
     assert len(compiled.programs) == 2
 
 

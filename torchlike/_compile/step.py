@@ -134,7 +134,7 @@ class CompiledStep:
         if self.last_key is None:
             why = "first compilation"
         elif key[1] != self.last_key[1]:
-            why = f"argument shapes or dtypes changed: {self.last_key[1]} -> {key[1]}"
+            why = _arguments_changed(self.last_key[1], key[1])
         elif len(key[0][0]) != len(self.last_key[0][0]):
             why = f"number of state tensors changed: {len(self.last_key[0][0])} -> {len(key[0][0])}"
         elif key[0][0] != self.last_key[0][0]:
@@ -148,6 +148,21 @@ class CompiledStep:
         if self.explain:
             print(message)
         log.info(message)
+
+
+def _arguments_changed(old, new):
+    """Why a call's arguments need another program: ``old`` and ``new`` are (treedef, kinds)."""
+    (old_tree, old_kinds), (new_tree, new_kinds) = old, new
+    changed = [(a, b) for a, b in zip(old_kinds, new_kinds) if a != b]
+    if old_tree == new_tree and changed and all(a[0] == "py" and b[0] == "py" for a, b in changed):
+        return (f"a Python argument's value changed: {', '.join(f'{a[1]!r} -> {b[1]!r}' for a, b in changed)}; "
+                "each value is compiled into a program of its own, a tensor argument would reuse one")
+    return f"argument shapes, dtypes or requires_grad changed: {_kinds(old_kinds)} -> {_kinds(new_kinds)}"
+
+
+def _kinds(kinds):
+    return [repr(k[1]) if k[0] == "py" else f"{jnp.dtype(k[1])}{list(k[0])}{' requires_grad' if k[2] else ''}"
+            for k in kinds]
 
 
 class _Args:

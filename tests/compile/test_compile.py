@@ -146,6 +146,40 @@ def test_random_numbers_advance_like_eager():
     assert len({tuple(a) for a in ours}) == 4
 
 
+def test_classifier_steps_compile_with_eager_results():
+    """Losses and layers that check their inputs' values eagerly (class targets in range,
+    probabilities in [0, 1], embedding indices) compile: a traced step cannot know the values,
+    so it leaves those checks to eager calls, and computes the same results."""
+    from torchlike import nn
+
+    def make():
+        torch.manual_seed(0)
+        emb, head = nn.Embedding(10, 4), nn.Linear(4, 3)
+        weight = torch.tensor([1.0, 2.0, 0.5])
+        ce = nn.CrossEntropyLoss(weight=weight, ignore_index=1, label_smoothing=0.1)
+        bce = nn.BCELoss()
+        opt = torch.optim.SGD([*emb.parameters(), *head.parameters()], lr=0.1)
+
+        def step(tokens, labels):
+            opt.zero_grad()
+            logits = head(emb(tokens))
+            loss = ce(logits, labels) + bce(torch.sigmoid(logits[:, 0]), (labels == 0).float())
+            loss.backward()
+            opt.step()
+            return loss
+        return [*emb.parameters(), *head.parameters()], step
+
+    tokens, labels = torch.tensor([1, 4, 7, 9, 0]), torch.tensor([0, 1, 2, 2, 0])
+    p_eager, eager = make()
+    p_comp, step = make()
+    compiled = torch.compile(step)
+    for _ in range(4):
+        np.testing.assert_allclose(float(compiled(tokens, labels)), float(eager(tokens, labels)), rtol=1e-5)
+    for a, b in zip(p_comp, p_eager):
+        np.testing.assert_allclose(np.asarray(a.detach()), np.asarray(b.detach()), rtol=1e-5, atol=1e-6)
+    assert len(compiled.programs) == 1
+
+
 def test_item_inside_step_names_the_operation():
     w = torch.ones(3, requires_grad=True)
 

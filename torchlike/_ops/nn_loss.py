@@ -168,6 +168,8 @@ def _check_nll(input, target, weight, ignore_index):
     if weight is not None and weight.numel() != c:
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
                            f"weight tensor of shape: {list(weight.shape)}")
+    if isinstance(target._s[0], jax.core.Tracer):
+        return  # a compiled step is being traced: the targets' values are not known (README)
     t = np.asarray(target._s[0])
     bad = t[(t != ignore_index) & ((t < 0) | (t >= c))]
     if bad.size:
@@ -226,10 +228,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         smooth = -logp.sum(class_dim)
     smooth = smooth.masked_fill(ignore, 0.0)
     if reduction == "mean":
-        if weight is not None:
-            t = np.asarray(target._s[0])
-            kept = t[t != ignore_index]
-            denom = Tensor._wrap(jnp.sum(weight._s[0][jnp.asarray(kept, jnp.int64)]))
+        if weight is not None:  # the weights of the targets not ignored
+            t = target._s[0]
+            kept = t != ignore_index
+            denom = Tensor._wrap(jnp.sum(jnp.where(kept, weight._s[0][jnp.where(kept, t, 0)], 0)))
         else:
             denom = (~ignore).sum()
         ret = smooth.sum() / denom
@@ -274,7 +276,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          f"({Size(input.shape)!r}) is deprecated. Please ensure they have the same size.")
     if weight is not None:
         weight = weight.expand(*_broadcast_shape(target.shape, weight.shape))
-    if bool(jnp.any((input._s[0] < 0) | (input._s[0] > 1))):
+    # while a compiled step is traced the values are not known (README)
+    if not isinstance(input._s[0], jax.core.Tracer) and bool(jnp.any((input._s[0] < 0) | (input._s[0] > 1))):
         raise RuntimeError("all elements of input should be between 0 and 1")
     return apply(REGISTRY["_binary_cross_entropy"], (input, target, weight), (reduction,))
 

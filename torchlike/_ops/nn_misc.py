@@ -81,7 +81,8 @@ def _check_indices(indices, num):
                            f"Long, Int; but got torch.{_legacy_name(indices.dtype)}Tensor instead (while checking "
                            "arguments for embedding)")
     arr = indices._s[0]
-    if arr.size and bool(jnp.any((arr < 0) | (arr >= num))):
+    # while a compiled step is traced the values are not known (README)
+    if arr.size and not isinstance(arr, jax.core.Tracer) and bool(jnp.any((arr < 0) | (arr >= num))):
         raise IndexError("index out of range in self")
 
 
@@ -130,7 +131,7 @@ def one_hot(tensor, num_classes=-1):
         if arr.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(jnp.max(arr)) + 1
-    if arr.size:
+    if arr.size and not isinstance(arr, jax.core.Tracer):  # values a traced step cannot know (README)
         if bool(jnp.any(arr < 0)):
             raise RuntimeError("Class values must be non-negative.")
         if bool(jnp.any(arr >= num_classes)):

@@ -20,19 +20,25 @@ def cnn():
                          nn.Linear(4 * 4 * 4, 3))
 
 
-def train(make, x, y, loss_fn, wrap, steps=3):
+def train(make, x, y, loss_fn, wrap, steps=4, compiled=False):
+    """``compiled``: the step through ``torchlike.compile`` (its first call runs eagerly)."""
     torch.manual_seed(0)
     model = make()
     init = [p.detach().numpy().tolist() for p in model.parameters()]
     net = wrap(model) if wrap else model
     opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
-    losses = []
-    for _ in range(steps):
+
+    def step():
         opt.zero_grad()
         out = net(x)
         loss = loss_fn(out, y)
         loss.backward()
         opt.step()
+        return out, loss
+    run = torch.compile(step) if compiled else step
+    losses = []
+    for _ in range(steps):
+        out, loss = run()
         losses.append(loss.item())
     return {"init": init, "losses": losses,
             "grads": [p.grad.numpy().tolist() for p in model.parameters()],
@@ -54,7 +60,8 @@ def main():
                       dict(x=x, y=y, xc=xc, yc=yc, x10=x10, y10=y10).items()}
     dp = nn.DataParallel
     for name, args in {"mlp": (mlp, x, y, mse), "cnn": (cnn, xc, yc, ce), "uneven": (mlp, x10, y10, mse)}.items():
-        report[name] = {"one": train(*args, wrap=None), "dp": train(*args, wrap=dp)}
+        report[name] = {"one": train(*args, wrap=None), "dp": train(*args, wrap=dp),
+                        "dp_compiled": train(*args, wrap=dp, compiled=True)}
     # DistributedDataParallel in one process: the default group of one, all local devices.
     torch.distributed.init_process_group("gloo", init_method="tcp://127.0.0.1:1", rank=0, world_size=1)
     report["ddp"] = train(mlp, x, y, mse, wrap=nn.parallel.DistributedDataParallel)

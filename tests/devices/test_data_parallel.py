@@ -39,9 +39,11 @@ def close(a, b, rtol=1e-5, atol=1e-6):
     assert len(a) == len(b)
 
 
+@pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("case", ["mlp", "cnn", "uneven"])
-def test_data_parallel_matches_one_device(report, case):
-    one, dp = report[case]["one"], report[case]["dp"]
+def test_data_parallel_matches_one_device(report, case, compiled):
+    """Also with the training step through ``torchlike.compile``: one program over the mesh."""
+    one, dp = report[case]["one"], report[case]["dp_compiled" if compiled else "dp"]
     assert report["devices"] == 8
     assert dp["init"] == one["init"]
     close(dp["losses"], one["losses"])

@@ -71,13 +71,16 @@ class _Spmd(Module):
         return jax.device_put(arr, sharding)
 
     def _replicate(self):
-        """Puts every parameter, gradient and buffer on the mesh, in place (identity kept)."""
+        """Puts every parameter, gradient and buffer on the mesh, in place (identity kept).
+        While ``torchlike.compile`` traces a step they hold tracers: the compiled program takes
+        them as they were put on the mesh when the step ran eagerly."""
         for t in list(self.module.parameters()) + list(self.module.buffers()):
-            if t._s[0].sharding != self._replicated:
-                t._s[0] = self._put(t._s[0], self._replicated)
-            g = t._grad
-            if g is not None and g._s[0].sharding != self._replicated:
-                g._s[0] = self._put(g._s[0], self._replicated)
+            for held in (t, t._grad):
+                if held is None:
+                    continue
+                arr = held._s[0]
+                if not isinstance(arr, jax.core.Tracer) and arr.sharding != self._replicated:
+                    held._s[0] = self._put(arr, self._replicated)
 
     def _split_sharding(self):
         sharding = self._split.get(self.dim)

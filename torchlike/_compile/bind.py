@@ -37,9 +37,8 @@ def bind(program, state):
     if code is None:
         code = program.bound_code[shape] = compile(
             _source(program, state), f"<torchlike.compile: {program.step.__name__}>", "exec")
-    from .._ops import random
     namespace = dict(MISS=MISS, slot0=_slot0, wrap=Tensor._wrap, laid=_laid, set_layout=_set_layout,
-                     Cell=Cell, freeze=_freeze, NumpyStorage=_NumpyStorage, random=random, refs=sys.getrefcount, weakrefs=weakref.getweakrefcount,
+                     Cell=Cell, freeze=_freeze, NumpyStorage=_NumpyStorage, refs=sys.getrefcount, weakrefs=weakref.getweakrefcount,
                      **hot.namespace())
     exec(code, namespace)
     return namespace["bind"](state.tensors, program, state)
@@ -149,16 +148,12 @@ def _source(program, state):
     lines.append("            pass")
     given = [stored[i] for i in program.taken] + [f"lrs[{i}]" for i in range(program.n_lrs)]
     if program.counter_used:
-        given.append("program._device_scalar(random.default_generator._counter, random.np.int64)")
+        given.append("program.generator_state()")
     given += [f"inputs[{i}]" for i in program.tensor_inputs]
     lines.append(f"        r = jitted({', '.join(given)})")
     first, n_outs = program.out_first, program.n_outs
     if program.draws:
-        lines += [
-            "        gen = random.default_generator",
-            f"        gen._counter += {program.draws}",
-            f"        program._scalars[(gen._counter, random.np.int64)] = r[{first + n_outs}]",
-        ]
+        lines.append(f"        program.generator_advanced(r[{first + n_outs}])")
     for k, (kept, bump, lay, glay, fresh, gversion) in enumerate(program.writeback):
         a, g = ("a", k), ("g", k)
         if not kept:

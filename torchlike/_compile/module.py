@@ -1,7 +1,7 @@
 """``torchlike.compile(module)``: the module's forward as ONE recorded op.
 
 The whole forward — every layer — becomes a single jitted JAX function of the parameters,
-buffers, inputs and the random generator's counter, recorded on the tape as one node
+buffers, inputs and the random generator's seed and counter, recorded on the tape as one node
 (``CompiledFunctionBackward``, PyTorch's name for a compiled region). Its VJP, like every
 node's, is ``jax.vjp`` of that function, so ``loss.backward()`` outside works unchanged and
 the backward through the module is also one compiled program. Buffers the forward updates
@@ -65,7 +65,7 @@ class CompiledModule:
         kinds = tuple("T" if isinstance(x, Tensor) else ("py", x) for x in leaves)
         inputs = [x for x in leaves if isinstance(x, Tensor)]
         gen = _random.default_generator
-        counter = Tensor._wrap(jnp.asarray(gen._counter, jnp.int64))
+        counter = Tensor._wrap(jnp.asarray([gen._seed, gen._counter], jnp.uint64))  # the generator's state
         training = tuple(m.training for m in mod.modules())
         statics = (treedef, kinds, len(params), len(buffers), training)
         outs = apply(self._spec, tuple(params) + tuple(buffers) + tuple(inputs) + (counter,), statics)

@@ -4,9 +4,9 @@
 The step is traced by running ``fn`` itself with every state tensor (see ``state.py``) holding a
 JAX tracer: each op, the fused backward and the optimizer's update are jitted functions, so
 they inline into one program. The program takes the state's arrays, gradients, learning rates
-and the random generator's counter, and returns their new values and ``fn``'s result; the
-wrapper writes them back, so parameters, ``.grad``, optimizer state, buffers and random
-numbers advance exactly as an eager call would. The first call runs eagerly (optimizers and
+and the random generator's seed and counter, and returns their new values and ``fn``'s
+result; the wrapper writes them back, so parameters, ``.grad``, optimizer state, buffers and
+random numbers advance exactly as an eager call would. The first call runs eagerly (optimizers and
 lazy modules create their state then); programs are cached by the state's structure and the
 arguments' shapes and dtypes. On the CPU, state that convolutions read transposed is kept in
 the layout they read it in (``layout.py``), so the program takes it with no transpose, and
@@ -247,7 +247,7 @@ class _Program:
             self.single = self.out_leaves == [None] and self.out_tree == _LEAF
             # a step that draws no random numbers leaves the counter alone: one output less
             return (new_arrays, new_grads, [x._s[0] for x in out_leaves if isinstance(x, Tensor)],
-                    counter + self.draws if self.draws else None)
+                    counter + np.array([0, self.draws], np.uint64) if self.draws else None)
         finally:
             for t, kept, grad, version in saved:
                 _restore(t._s, kept)
@@ -274,7 +274,7 @@ class _Program:
         self._state = state
         stored = [(s[4], s[7] if len(s) > 6 else None) for s in signature[0]]
         lrs, flat_inputs = self._args(state, inputs)
-        counter = self._device_scalar(_random.default_generator._counter, np.int64)
+        counter = self.generator_state()
         logical = [_logical_aval(a, lay) for a, (lay, _) in zip(arrays, stored)]
         logical_grads = [None if g is None else _logical_aval(g, lay) for g, (_, lay) in zip(grads, stored)]
         closed, out_shape = jax.make_jaxpr(self._pure, return_shape=True)(
@@ -388,21 +388,35 @@ class _Program:
         return jax.tree_util.tree_unflatten(self.out_tree, leaves)
 
     def _device_scalar(self, value, dtype):
-        """A scalar seen again stays on the device between calls: a NumPy scalar passed to a
-        jitted function costs its call a host-to-device copy (4 µs here). Putting one on the
-        device costs 70 µs, so a value is first passed as a NumPy scalar (a learning rate a
-        schedule sets anew each step), and put there when it comes again. The generator's next
-        counter is an output of the program, so stepping it costs nothing either."""
+        """A scalar (or a tuple of them) seen again stays on the device between calls: a NumPy
+        value passed to a jitted function costs its call a host-to-device copy (4 µs here).
+        Putting one on the device costs 70 µs, so a value is first passed as NumPy (a learning
+        rate a schedule sets anew each step), and put there when it comes again. The
+        generator's next state is an output of the program, so stepping it costs nothing
+        either (``generator_state``)."""
         cache = self._scalars
         key = (value, dtype)
         arr = cache.get(key)
         if arr is None:
             if len(cache) > 64:
                 cache.clear()
-            arr = cache[key] = dtype(value)
-        elif type(arr) is dtype:
+            arr = cache[key] = np.asarray(value, dtype)
+        elif type(arr) is np.ndarray:
             arr = cache[key] = jnp.asarray(value, dtype)
         return arr
+
+    def generator_state(self):
+        """The default generator's (seed, counter), an input of a program that draws random
+        numbers: ``manual_seed()`` between calls changes what it draws, as eagerly."""
+        gen = _random.default_generator
+        return self._device_scalar((gen._seed, gen._counter), np.uint64)
+
+    def generator_advanced(self, state):
+        """Steps the default generator past the program's draws; ``state`` is the program's
+        output for its next state, kept for the next call."""
+        gen = _random.default_generator
+        gen._counter += self.draws
+        self._scalars[((gen._seed, gen._counter), np.uint64)] = state
 
     def _check_no_new_state(self, state):
         known = {id(t) for t in state.tensors}

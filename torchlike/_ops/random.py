@@ -18,7 +18,7 @@ class Generator:
         self.device = device
         self._seed = 67280421310721
         self._counter = 0
-        self._traced = None  # [counter tracer, draws so far] while torchlike.compile traces a step
+        self._traced = None  # [(seed, counter) tracer, draws so far] while torchlike.compile traces a step
 
     def manual_seed(self, seed):
         seed = int(seed)
@@ -45,10 +45,12 @@ class Generator:
 
     def next_key(self):
         traced = self._traced
-        if traced is not None:  # inside a compiled step the counter is an input of the program
+        if traced is not None:  # inside a compiled step (seed, counter) is an input of the program
+            state, k = traced
             traced[1] += 1
-            return _fold(np.uint32(self._seed & 0xFFFFFFFF), np.uint32(self._seed >> 32),
-                         (traced[0] + traced[1] - 1).astype(jnp.uint32))
+            seed, counter = state[0], state[1] + np.uint64(k)
+            return _fold((seed & np.uint64(0xFFFFFFFF)).astype(jnp.uint32), (seed >> np.uint64(32)).astype(jnp.uint32),
+                         (counter & np.uint64(0xFFFFFFFF)).astype(jnp.uint32))
         key = _key_for(self._seed, self._counter)
         self._counter += 1
         return key

@@ -38,8 +38,8 @@ def bind(program, state):
         code = program.bound_code[shape] = compile(
             _source(program, state), f"<torchlike.compile: {program.step.__name__}>", "exec")
     namespace = dict(MISS=MISS, slot0=_slot0, wrap=Tensor._wrap, laid=_laid, set_layout=_set_layout,
-                     Cell=Cell, freeze=_freeze, NumpyStorage=_NumpyStorage, refs=sys.getrefcount, weakrefs=weakref.getweakrefcount,
-                     **hot.namespace())
+                     Cell=Cell, freeze=_freeze, NumpyStorage=_NumpyStorage, refs=sys.getrefcount,
+                     weakrefs=weakref.getweakrefcount, **hot.namespace())
     exec(code, namespace)
     return namespace["bind"](state.tensors, program, state)
 

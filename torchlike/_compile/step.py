@@ -6,9 +6,9 @@ JAX tracer: each op, the fused backward and the optimizer's update are jitted fu
 they inline into one program. The program takes the state's arrays, gradients, learning rates
 and the random generator's seed and counter, and returns their new values and ``fn``'s
 result; the wrapper writes them back, so parameters, ``.grad``, optimizer state, buffers and
-random numbers advance exactly as an eager call would. The first call runs eagerly (optimizers and
-lazy modules create their state then); programs are cached by the state's structure and the
-arguments' shapes and dtypes. On the CPU, state that convolutions read transposed is kept in
+random numbers advance exactly as an eager call would. The first call runs eagerly
+(optimizers and lazy modules create their state then); programs are cached by the state's
+structure and the arguments' shapes and dtypes. On the CPU, state that convolutions read transposed is kept in
 the layout they read it in (``layout.py``), so the program takes it with no transpose, and
 small state comes back packed in one buffer per dtype (``pack.py``). The write-back is
 Python written out per program (``bind.py``); a call like the last, with the state as it left

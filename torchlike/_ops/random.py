@@ -18,7 +18,8 @@ class Generator:
         self.device = device
         self._seed = 67280421310721
         self._counter = 0
-        self._traced = None  # [(seed, counter) tracer, draws so far] while torchlike.compile traces a step
+        # [(seed, counter) tracer, draws so far] while torchlike.compile traces a step
+        self._traced = None
 
     def manual_seed(self, seed):
         seed = int(seed)
@@ -48,9 +49,9 @@ class Generator:
         if traced is not None:  # inside a compiled step (seed, counter) is an input of the program
             state, k = traced
             traced[1] += 1
-            seed, counter = state[0], state[1] + np.uint64(k)
-            return _fold((seed & np.uint64(0xFFFFFFFF)).astype(jnp.uint32), (seed >> np.uint64(32)).astype(jnp.uint32),
-                         (counter & np.uint64(0xFFFFFFFF)).astype(jnp.uint32))
+            seed, counter, low = state[0], state[1] + np.uint64(k), np.uint64(0xFFFFFFFF)
+            return _fold((seed & low).astype(jnp.uint32), (seed >> np.uint64(32)).astype(jnp.uint32),
+                         (counter & low).astype(jnp.uint32))
         key = _key_for(self._seed, self._counter)
         self._counter += 1
         return key

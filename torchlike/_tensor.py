@@ -132,6 +132,13 @@ def _restore(s, kept):
     list.__setitem__(s, slice(None), slots)
 
 
+def _known(arr):
+    """Whether ``arr``'s values can be read: not while ``torchlike.compile`` traces a step. Ops
+    check their inputs' values (class targets in range, indices in range, ...) only when they
+    can: inside a compiled step those checks are not made (README)."""
+    return not isinstance(arr, jax.core.Tracer)
+
+
 def _on_host_default(arr):
     """Only an array on the one default CPU device can live in NumPy memory without moving."""
     devices = arr.devices()

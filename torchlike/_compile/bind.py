@@ -147,7 +147,7 @@ def _source(program, state):
         lines.append(f"            s{k} = t{k}._s; a{k} = arrays[{k}]" + (f"; g{k} = grads[{k}]" if grad_in[k] else ""))
     lines.append("            pass")
     given = [stored[i] for i in program.taken] + [f"lrs[{i}]" for i in range(program.n_lrs)]
-    if program.counter_used:
+    if program.rng_used:
         given.append("program.generator_state()")
     given += [f"inputs[{i}]" for i in program.tensor_inputs]
     lines.append(f"        r = jitted({', '.join(given)})")

@@ -8,11 +8,11 @@ and the random generator's seed and counter, and returns their new values and ``
 result; the wrapper writes them back, so parameters, ``.grad``, optimizer state, buffers and
 random numbers advance exactly as an eager call would. The first call runs eagerly
 (optimizers and lazy modules create their state then); programs are cached by the state's
-structure and the arguments' shapes and dtypes. On the CPU, state that convolutions read transposed is kept in
-the layout they read it in (``layout.py``), so the program takes it with no transpose, and
-small state comes back packed in one buffer per dtype (``pack.py``). The write-back is
-Python written out per program (``bind.py``); a call like the last, with the state as it left
-it, only checks that (``hot.py``) and goes straight to the program.
+structure and the arguments' shapes and dtypes. On the CPU, state that convolutions read
+transposed is kept in the layout they read it in (``layout.py``), so the program takes it
+with no transpose, and small state comes back packed in one buffer per dtype (``pack.py``).
+The write-back is Python written out per program (``bind.py``); a call like the last, with
+the state as it left it, only checks that (``hot.py``) and goes straight to the program.
 """
 import logging
 
@@ -196,7 +196,7 @@ class _Program:
         self.bound_code = {}  # the write-back, written out for this program (``bind.py``)
         self._bound = None  # (state, its bound write-back)
 
-    def _pure(self, arrays, grads, lrs, counter, inputs):
+    def _pure(self, arrays, grads, lrs, rng, inputs):
         """The step as a function of arrays; runs ``fn`` with tracers installed."""
         state = self._state
         # tracing runs the optimizer's in-place writes: versions are restored with the arrays
@@ -213,7 +213,7 @@ class _Program:
                 installed.append(t._grad)
             for group, lr in zip(state.groups, lrs):
                 group["lr"] = lr
-            gen._traced = [counter, 0]
+            gen._traced = [rng, 0]
             leaves = [kind[1] if x is None else Tensor._wrap(x) for x, kind in zip(inputs, self.rebuild.kinds)]
             for leaf, kind in zip(leaves, self.rebuild.kinds):
                 if isinstance(leaf, Tensor) and kind[2]:
@@ -245,9 +245,9 @@ class _Program:
             out_leaves, self.out_tree = jax.tree_util.tree_flatten(result, is_leaf=lambda x: isinstance(x, Tensor))
             self.out_leaves = [None if isinstance(x, Tensor) else x for x in out_leaves]
             self.single = self.out_leaves == [None] and self.out_tree == _LEAF
-            # a step that draws no random numbers leaves the counter alone: one output less
+            # a step that draws no random numbers leaves the generator alone: one output less
             return (new_arrays, new_grads, [x._s[0] for x in out_leaves if isinstance(x, Tensor)],
-                    counter + np.array([0, self.draws], np.uint64) if self.draws else None)
+                    rng + np.array([0, self.draws], np.uint64) if self.draws else None)
         finally:
             for t, kept, grad, version in saved:
                 _restore(t._s, kept)
@@ -269,16 +269,16 @@ class _Program:
         the program takes and returns them in XLA's preferred layout (``layout.py``), and the
         small tensors it writes as one buffer per dtype (``pack.py``); returns True when that
         moved some tensor's storage (the caller's snapshot is then stale). Gradients and the
-        random counter the step never reads (``zero_grad()`` first, no random draws) are not
+        generator state the step never reads (``zero_grad()`` first, no random draws) are not
         passed at all: each array argument costs the call."""
         self._state = state
         stored = [(s[4], s[7] if len(s) > 6 else None) for s in signature[0]]
         lrs, flat_inputs = self._args(state, inputs)
-        counter = self.generator_state()
+        rng = self.generator_state()
         logical = [_logical_aval(a, lay) for a, (lay, _) in zip(arrays, stored)]
         logical_grads = [None if g is None else _logical_aval(g, lay) for g, (_, lay) in zip(grads, stored)]
         closed, out_shape = jax.make_jaxpr(self._pure, return_shape=True)(
-            logical, logical_grads, lrs, counter, flat_inputs)
+            logical, logical_grads, lrs, rng, flat_inputs)
         out_tree = jax.tree_util.tree_structure(out_shape)
         in_pos, out_pos = _slots(grads), _slots(out_shape[1])
         candidates = _relayable(state, arrays, grads)
@@ -316,7 +316,7 @@ class _Program:
         self.grad_out = [g is not None for g in out_shape[1]]
         used = layout.used_inputs(jaxpr)
         grads_used = any(i in used for i in range(n, n + n_grads))
-        self.counter_used = n + n_grads + len(lrs) in used
+        self.rng_used = n + n_grads + len(lrs) in used
         if relaid:
             state.written = None
             signature = state.snapshot()[2]
@@ -324,27 +324,27 @@ class _Program:
         self.out_packed = [(slot, j) for j, (_, _, members) in enumerate(packs) for slot, _ in members]
         packed = {slot for slot, _ in self.out_packed}
         # the program's flat outputs, each array once: the packs, the arrays and gradients
-        # written outside them, fn's results, the random counter (kept arrays are not returned)
+        # written outside them, fn's results, the generator state (kept arrays are not returned)
         out_slots = [("a", k) for k in range(n) if not kept[k] and ("a", k) not in packed]
         out_slots += [("g", k) for k in range(n) if self.grad_out[k] and ("g", k) not in packed]
         self.out_index = {slot: len(packs) + i for i, slot in enumerate(out_slots)}
         self.out_first = len(packs) + len(out_slots)
-        n_taken, n_lrs, counter_used = len(self.taken), len(lrs), self.counter_used
+        n_taken, n_lrs, rng_used = len(self.taken), len(lrs), self.rng_used
         self.n_lrs, self.n_outs = n_lrs, len(out_shape[2])
         self.tensor_inputs = [i for i, x in enumerate(flat_inputs) if x is not None]
 
         def program(*given):
-            """Takes the taken stored arrays, the learning rates, the random counter if the step
+            """Takes the taken stored arrays, the learning rates, the generator state if the step
             draws, and the arguments' arrays, all flat: each pytree level costs the call."""
-            counter = given[n_taken + n_lrs] if counter_used else None
-            inputs = given[n_taken + n_lrs + counter_used:]
-            new_arrays, new_grads, outs, next_counter = jax.tree_util.tree_unflatten(
-                out_tree, run(*_gather(sources, given), *given[n_taken:n_taken + n_lrs], counter, *inputs))
+            rng = given[n_taken + n_lrs] if rng_used else None
+            inputs = given[n_taken + n_lrs + rng_used:]
+            new_arrays, new_grads, outs, next_rng = jax.tree_util.tree_unflatten(
+                out_tree, run(*_gather(sources, given), *given[n_taken:n_taken + n_lrs], rng, *inputs))
             new = {"a": new_arrays, "g": new_grads}
             packs_out = [pack.pack_values([new[kind][k] for (kind, k), _ in members], dtype)
                          for dtype, _, members in packs]
             return (*packs_out, *[new[kind][k] for kind, k in out_slots], *outs,
-                    *([next_counter] if self.draws else []))
+                    *([next_rng] if self.draws else []))
         self.jitted = jax.jit(program)
         return relaid
 

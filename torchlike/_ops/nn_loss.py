@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._size import Size
-from .._tensor import Tensor, _legacy_name
+from .._tensor import Tensor, _known, _legacy_name
 from ..autograd.record import apply
 from .registry import op, REGISTRY
 from . import reduction as _red
@@ -168,8 +168,8 @@ def _check_nll(input, target, weight, ignore_index):
     if weight is not None and weight.numel() != c:
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
                            f"weight tensor of shape: {list(weight.shape)}")
-    if isinstance(target._s[0], jax.core.Tracer):
-        return  # a compiled step is being traced: the targets' values are not known (README)
+    if not _known(target._s[0]):
+        return
     t = np.asarray(target._s[0])
     bad = t[(t != ignore_index) & ((t < 0) | (t >= c))]
     if bad.size:
@@ -276,8 +276,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          f"({Size(input.shape)!r}) is deprecated. Please ensure they have the same size.")
     if weight is not None:
         weight = weight.expand(*_broadcast_shape(target.shape, weight.shape))
-    # while a compiled step is traced the values are not known (README)
-    if not isinstance(input._s[0], jax.core.Tracer) and bool(jnp.any((input._s[0] < 0) | (input._s[0] > 1))):
+    if _known(input._s[0]) and bool(jnp.any((input._s[0] < 0) | (input._s[0] > 1))):
         raise RuntimeError("all elements of input should be between 0 and 1")
     return apply(REGISTRY["_binary_cross_entropy"], (input, target, weight), (reduction,))
 

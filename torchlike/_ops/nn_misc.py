@@ -6,7 +6,7 @@ with ``mul``, so its grad_fn is PyTorch's ``MulBackward0``.
 import jax
 import jax.numpy as jnp
 
-from .._tensor import Tensor, _legacy_name
+from .._tensor import Tensor, _known, _legacy_name
 from ..autograd.record import apply
 from .random import _key
 from .registry import op, REGISTRY
@@ -81,8 +81,7 @@ def _check_indices(indices, num):
                            f"Long, Int; but got torch.{_legacy_name(indices.dtype)}Tensor instead (while checking "
                            "arguments for embedding)")
     arr = indices._s[0]
-    # while a compiled step is traced the values are not known (README)
-    if arr.size and not isinstance(arr, jax.core.Tracer) and bool(jnp.any((arr < 0) | (arr >= num))):
+    if arr.size and _known(arr) and bool(jnp.any((arr < 0) | (arr >= num))):
         raise IndexError("index out of range in self")
 
 
@@ -131,7 +130,7 @@ def one_hot(tensor, num_classes=-1):
         if arr.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(jnp.max(arr)) + 1
-    if arr.size and not isinstance(arr, jax.core.Tracer):  # values a traced step cannot know (README)
+    if arr.size and _known(arr):
         if bool(jnp.any(arr < 0)):
             raise RuntimeError("Class values must be non-negative.")
         if bool(jnp.any(arr >= num_classes)):

@@ -144,7 +144,9 @@ def _source(program, state):
         if j is not None:  # a storage the tensor no longer has keeps its values
             lines.append(f"            if s{k} is not None and t{k}._s is not s{k} and slot0(s{k}, 0) is c{j}: "
                          f"freeze(s{k})")
-        lines.append(f"            s{k} = t{k}._s; a{k} = arrays[{k}]" + (f"; g{k} = grads[{k}]" if grad_in[k] else ""))
+        # requires_grad is read here only: a run does not change it, and the usual call checks it
+        lines.append(f"            s{k} = t{k}._s; a{k} = arrays[{k}]; r{k} = t{k}._rg"
+                     + (f"; g{k} = grads[{k}]" if grad_in[k] else ""))
     lines.append("            pass")
     given = [stored[i] for i in program.taken] + [f"lrs[{i}]" for i in range(program.n_lrs)]
     if program.rng_used:
@@ -185,7 +187,6 @@ def _source(program, state):
             if gversion:
                 lines.append(f"        gt{k}._v[0] += {gversion}")
             lines.append(f"        {put(g, f'gs{k}', f'g{k}', glay, f'glay{k}')}")
-        lines.append(f"        r{k} = t{k}._rg")
     # last: the storages let go of above were still reading the cells' previous buffers
     lines += [f"        c{j}.pack = r[{j}]" for j in sorted(set(packed.values()))]
     lines += [

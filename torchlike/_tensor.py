@@ -15,6 +15,7 @@ from . import _dtype
 from ._device import of_array
 from ._size import Size
 from .autograd import grad_mode
+from .autograd import lazy as _lazy
 
 _NONLEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
@@ -103,6 +104,50 @@ class _LayoutStorage(_Storage):
         list.__setitem__(self, 0, value)
 
 
+class _PendingStorage(_Storage):
+    """Storage of a deferred op's result (``autograd/lazy.py``): slot 0 holds a ``Pending``. A
+    read runs its segment and makes the storage plain; code that only needs the shape or dtype
+    reads them through ``_meta`` without running anything."""
+
+    __slots__ = ()
+
+    def __getitem__(self, i):
+        value = list.__getitem__(self, 0).get()
+        list.__setitem__(self, 0, value)
+        self.__class__ = _Storage
+        return value
+
+    def __setitem__(self, i, value):
+        self.__class__ = _Storage
+        list.__setitem__(self, 0, value)
+
+
+def _meta(t):
+    """What ``t`` holds, for its shape, dtype and device: the array, or a deferred op's
+    ``Pending`` (which knows them without running)."""
+    s = t._s
+    return list.__getitem__(s, 0) if s.__class__ is _PendingStorage else s[0]
+
+
+def _store(s, value):
+    """``s[0] = value`` where ``value`` may be a ``Pending``: a plain storage holds it (and is
+    made plain again when its segment runs); storages with more to them get its array."""
+    if value.__class__ is _lazy.Pending:
+        if value.value is None and (s.__class__ is _Storage or s.__class__ is _PendingStorage):
+            if s.__class__ is _PendingStorage:
+                old = list.__getitem__(s, 0)
+                tracked = old.seg is value.seg and old.value is None
+            else:
+                s.__class__ = _PendingStorage
+                tracked = False
+            list.__setitem__(s, 0, value)
+            if not tracked:
+                _lazy.track(s, value)
+            return
+        value = value.get()
+    s[0] = value
+
+
 def _set_layout(s, raw, layout):
     """Makes storage ``s`` hold ``raw`` in ``layout``: a permutation (the tensor's value is
     ``transpose(raw, perm)``), or a ``Packed`` slice of the buffer in ``Cell`` ``raw``."""
@@ -172,9 +217,15 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array, node=None, out_nr=0):
-        t = _new(cls)
-        s = t._s = _Storage()  # not _storage(): this runs for every op's result
+        s = _Storage()  # not _storage(): this runs for every op's result
         s.append(array)
+        return cls._wrap_storage(s, node, out_nr)
+
+    @classmethod
+    def _wrap_storage(cls, s, node=None, out_nr=0):
+        """A new tensor over storage ``s`` (a deferred op's result gets a ``_PendingStorage``)."""
+        t = _new(cls)
+        t._s = s
         t._v = [0]
         t._rg = node is not None
         t._node = node
@@ -192,42 +243,43 @@ class Tensor:
 
     @property
     def dtype(self):
-        return _dtype._BY_NP[self._s[0].dtype]
+        return _dtype._BY_NP[_meta(self).dtype]
 
     @property
     def shape(self):
-        return Size(self._s[0].shape)
+        return Size(_meta(self).shape)
 
     def size(self, dim=None):
-        shape = self._s[0].shape
+        shape = _meta(self).shape
         if dim is None:
             return Size(shape)
         return shape[_wrap_dim(dim, len(shape))]
 
     def dim(self):
-        return self._s[0].ndim
+        return _meta(self).ndim
 
     ndimension = dim
 
     @property
     def ndim(self):
-        return self._s[0].ndim
+        return _meta(self).ndim
 
     def numel(self):
-        return int(self._s[0].size)
+        return int(_meta(self).size)
 
     nelement = numel
 
     def element_size(self):
-        return self._s[0].dtype.itemsize
+        return _meta(self).dtype.itemsize
 
     @property
     def itemsize(self):
-        return self._s[0].dtype.itemsize
+        return _meta(self).dtype.itemsize
 
     @property
     def device(self):
-        return of_array(self._s[0])
+        arr = _meta(self)
+        return of_array(arr.device_array() if arr.__class__ is _lazy.Pending else arr)
 
     @property
     def is_cuda(self):
@@ -309,17 +361,18 @@ class Tensor:
         return bool(np.asarray(arr).reshape(()).item())
 
     def __index__(self):
-        if self.dtype.is_floating_point or self.dtype.is_complex or self._s[0].size != 1:
+        if self.dtype.is_floating_point or self.dtype.is_complex or _meta(self).size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(np.asarray(self._s[0]).reshape(()).item())
 
     def __len__(self):
-        if self._s[0].ndim == 0:
+        arr = _meta(self)
+        if arr.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self._s[0].shape[0]
+        return arr.shape[0]
 
     def __iter__(self):
-        if self._s[0].ndim == 0:
+        if _meta(self).ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
@@ -327,7 +380,7 @@ class Tensor:
         return id(self)
 
     def __format__(self, spec):
-        if self._s[0].ndim == 0:
+        if _meta(self).ndim == 0:
             return format(self.item(), spec)
         return object.__format__(self, spec)
 
@@ -449,7 +502,7 @@ class Tensor:
                          inputs=inputs)
 
     def detach(self):
-        t = Tensor._wrap(self._s[0])
+        t = Tensor._wrap(None)
         t._s = self._s
         t._v = self._v
         return t
@@ -461,7 +514,7 @@ class Tensor:
 
     @property
     def data(self):
-        t = Tensor._wrap(self._s[0])
+        t = Tensor._wrap(None)
         t._s = self._s
         return t
 
@@ -473,16 +526,17 @@ class Tensor:
     def _set_result(self, result, check_leaf=True):
         """Makes ``self`` hold ``result`` in place: shared storage updated, version bumped, and
         the new grad_fn adopted. The leaf check runs before any work (see ``_check_inplace``)."""
-        arr = result._s[0]
-        if arr.dtype != self._s[0].dtype:
+        arr = _meta(result)
+        mine = _meta(self)
+        if arr.dtype != mine.dtype:
             if not _can_cast(result.dtype, self.dtype):
                 raise RuntimeError(f"result type {_legacy_name(result.dtype)} can't be cast to the desired "
                                    f"output type {_legacy_name(self.dtype)}")
-            arr = arr.astype(self._s[0].dtype)
-        if arr.shape != self._s[0].shape:
-            raise RuntimeError(f"output with shape {list(self._s[0].shape)} doesn't match the broadcast "
+            arr = result._s[0].astype(mine.dtype)
+        if arr.shape != mine.shape:
+            raise RuntimeError(f"output with shape {list(mine.shape)} doesn't match the broadcast "
                                f"shape {list(arr.shape)}")
-        self._s[0] = arr
+        _store(self._s, arr)
         self._v[0] += 1
         node = result._node
         if node is not None:
@@ -542,5 +596,11 @@ from .autograd import record as _record  # noqa: E402
 
 _record.Tensor = Tensor
 _record._wrap = Tensor._wrap
+_record._PendingStorage = _lazy._PendingStorage = _PendingStorage
+_record._meta = _meta
+_record._wrap_storage = Tensor._wrap_storage
+_lazy._PlainStorage = _Storage
 from .autograd import engine as _engine  # noqa: E402  (imported after the class: it needs record.Tensor)
+
+_engine._meta, _engine._store = _meta, _store
 from .autograd.node import AccumulateGrad as _AccumulateGrad  # noqa: E402

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 
 from .._tensor import Tensor, _keep, _restore
 from .._ops import random as _random
-from ..autograd import grad_mode
+from ..autograd import grad_mode, lazy
 from ..autograd.node import node_class
 from ..autograd.record import apply, own_write
 
@@ -27,6 +27,7 @@ class _ModuleSpec:
     saves_out = False
     seq = False
     edges = None
+    defer = False  # its trace reads the module's tensors and counts random draws: it runs at the call
     node_class = staticmethod(node_class)
 
     def __init__(self, compiled):
@@ -100,6 +101,8 @@ class CompiledModule:
         outer = gen._traced
         counter = arrays[-1]
         it = iter(arrays[n_params + n_buffers:-1])
+        paused = lazy.paused()
+        paused.__enter__()  # the trace's ops on constants run as part of it, not deferred
         try:
             for t, a in zip(tensors, arrays):
                 t._s[0] = a
@@ -121,3 +124,4 @@ class CompiledModule:
                 _restore(t._s, kept)
                 t._v[0] = version
             gen._traced = outer
+            paused.__exit__()

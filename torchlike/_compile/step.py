@@ -22,7 +22,7 @@ import numpy as np
 from jax.extend.core import jaxpr_as_fun
 
 from .._tensor import Tensor, _LayoutStorage, _Storage, _keep, _restore, _set_layout
-from ..autograd import grad_mode
+from ..autograd import grad_mode, lazy
 from .._ops import random as _random
 from .._ops.nn_conv import _channels_last
 from . import layout, pack
@@ -64,6 +64,7 @@ class CompiledStep:
 
     def __call__(self, *args, **kwargs):
         self.calls += 1
+        lazy.flush()  # eager ops deferred before the call: the checks and write-back read storages as stored
         hot = self._hot
         if hot is not None:
             if not kwargs:
@@ -204,6 +205,8 @@ class _Program:
         saved_lrs = [g["lr"] for g in state.groups]
         gen = _random.default_generator
         saved_gen = gen._counter
+        paused = lazy.paused()
+        paused.__enter__()  # the trace's ops on constants run as part of it, not deferred
         try:
             installed = []
             for t, a, g in zip(state.tensors, arrays, grads):
@@ -257,6 +260,7 @@ class _Program:
                 group["lr"] = lr
             gen._traced = None
             gen._counter = saved_gen
+            paused.__exit__()
 
     def _args(self, state, inputs):
         lrs = [self._device_scalar(_as_float(g["lr"]), np.float64) for g in state.groups]

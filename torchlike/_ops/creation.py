@@ -10,6 +10,7 @@ import numpy as np
 from .. import _dtype
 from .._device import device as _device_cls, place as _device_place
 from .._tensor import Tensor, _check_requires_grad, _numpy_storage
+from .._tensor import _meta
 
 
 def _place(arr, device):
@@ -153,7 +154,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
 def _like(fill):
     def like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
         dt = (dtype or input.dtype).np
-        return _leaf(fill(input._s[0].shape, dt), requires_grad, device or _src_device(input))
+        return _leaf(fill(_meta(input).shape, dt), requires_grad, device or _src_device(input))
     return like
 
 
@@ -169,7 +170,7 @@ empty_like = _like(jnp.zeros)
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
-    return _leaf(jnp.full(input._s[0].shape, fill_value, (dtype or input.dtype).np), requires_grad,
+    return _leaf(jnp.full(_meta(input).shape, fill_value, (dtype or input.dtype).np), requires_grad,
                  device or _src_device(input))
 
 

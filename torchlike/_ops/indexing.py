@@ -14,6 +14,7 @@ from ..autograd import grad_mode
 from ..autograd.record import apply
 from .registry import op, REGISTRY, _finish_out
 from .returns import return_type
+from .._tensor import _meta
 
 _ADV = "adv"
 
@@ -24,7 +25,7 @@ def _split_index(x, index):
     if not isinstance(index, tuple):
         index = (index,)
     structure, arrays = [], []
-    shape = x._s[0].shape
+    shape = _meta(x).shape
     dim = 0
     last = None
     n_specified = sum(1 for i in index if i is not None and i is not Ellipsis
@@ -43,7 +44,7 @@ def _split_index(x, index):
         elif isinstance(i, bool):
             structure.append(None if i else slice(0, 0))
             last = "UnsqueezeBackward0"
-        elif isinstance(i, (int, np.integer)) or (isinstance(i, Tensor) and i._s[0].ndim == 0
+        elif isinstance(i, (int, np.integer)) or (isinstance(i, Tensor) and _meta(i).ndim == 0
                                                    and not _is_bool(i) and not i.dtype.is_floating_point):
             i = int(i)
             size = shape[dim]
@@ -93,7 +94,7 @@ def _split_index(x, index):
 
 
 def _is_bool(i):
-    dt = i._s[0].dtype if isinstance(i, Tensor) else i.dtype
+    dt = _meta(i).dtype if isinstance(i, Tensor) else i.dtype
     return dt == np.bool_
 
 
@@ -143,13 +144,13 @@ def _setitem(self, index, value):
         raise RuntimeError(_VIEW_OF_LEAF)  # basic indexing writes through a view, as PyTorch's copy_
     self._check_inplace()
     name = "IndexPutBackward0" if advanced else "torch::autograd::CopySlices"
-    if isinstance(value, Tensor) and value._s[0].ndim > 0:
+    if isinstance(value, Tensor) and _meta(value).ndim > 0:
         target = jax.eval_shape(lambda x: x[_rebuild(structure, arrays)], self._s[0]).shape
         if not advanced:
             from .shape import check_expand
             check_expand(value, target)
         try:
-            np.broadcast_shapes(value._s[0].shape, target)
+            np.broadcast_shapes(_meta(value).shape, target)
         except ValueError:
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to "
                                f"indexing result of shape {list(target)}") from None
@@ -305,8 +306,8 @@ def masked_fill(input, mask, value):
 
 
 def masked_select(input, mask, *, out=None):
-    host = np.asarray(jnp.broadcast_to(mask._s[0], jnp.broadcast_shapes(mask._s[0].shape, input._s[0].shape)))
-    full = input.expand(host.shape) if input._s[0].shape != host.shape else input
+    host = np.asarray(jnp.broadcast_to(mask._s[0], jnp.broadcast_shapes(_meta(mask).shape, _meta(input).shape)))
+    full = input.expand(host.shape) if _meta(input).shape != host.shape else input
     structure, arrays, _ = _split_index(full, Tensor._wrap(jnp.asarray(host)))
     return _finish_out(out, apply(REGISTRY["_index"], (full, *[Tensor._wrap(a) for a in arrays]),
                                   (structure, "MaskedSelectBackward0")))
@@ -366,7 +367,7 @@ def _topk(input, k, dim, largest, sorted):
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
-    if not 0 <= k <= (input._s[0].shape[_wrap_dim(dim, input.ndim)] if input.ndim else 1):
+    if not 0 <= k <= (_meta(input).shape[_wrap_dim(dim, input.ndim)] if input.ndim else 1):
         raise RuntimeError("selected index k out of range")
     values, indices = apply(REGISTRY["_topk"], (input,), (k, _wrap_dim(dim, input.ndim), largest, sorted))
     return return_type("topk", values, indices)

@@ -5,10 +5,11 @@ import jax.numpy as jnp
 from ..autograd.record import apply
 from .registry import REGISTRY, _finish_out, op
 from .._tensor import Tensor
+from .._tensor import _meta
 
 
 def _matmul_name(args, statics):
-    a, b = args[0]._s[0].ndim, args[1]._s[0].ndim
+    a, b = _meta(args[0]).ndim, _meta(args[1]).ndim
     if a == 1 and b == 1:
         return "DotBackward0"
     if a == 2 and b == 1:

@@ -15,6 +15,7 @@ from .._dtype import _BY_NP
 from ..autograd.record import apply
 from .registry import op, REGISTRY
 from . import linalg as _linalg
+from .._tensor import _meta
 
 
 def _legacy(np_dtype):
@@ -206,8 +207,8 @@ def _string_padding(padding, weight, stride, dilation, n):
 
 def _check_conv(input, weight, bias, padding, dilation, transposed, groups, n):
     if input.dtype is not weight.dtype:
-        raise RuntimeError(f"expected scalar type {_legacy(input._s[0].dtype)} but found "
-                           f"{_legacy(weight._s[0].dtype)}")
+        raise RuntimeError(f"expected scalar type {_legacy(_meta(input).dtype)} but found "
+                           f"{_legacy(_meta(weight).dtype)}")
     cin = input.shape[1]
     if not transposed:
         if cin != weight.shape[1] * groups:

@@ -17,6 +17,7 @@ from .._tensor import Tensor, _known, _legacy_name
 from ..autograd.record import apply
 from .registry import op, REGISTRY
 from . import reduction as _red
+from .._tensor import _meta
 
 _ENUM = {"none": 0, "mean": 1, "sum": 2}
 
@@ -132,7 +133,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 # -- classification losses ------------------------------------------------------------------------
 def _nll_name(args, statics):
-    return "NllLoss2DBackward0" if args[0]._s[0].ndim == 4 else "NllLossBackward0"
+    return "NllLoss2DBackward0" if _meta(args[0]).ndim == 4 else "NllLossBackward0"
 
 
 @op(_nll_name, nt=3, promote=None, method=False, out=False)

@@ -11,6 +11,7 @@ from ..autograd.record import apply
 from .random import _key
 from .registry import op, REGISTRY
 from . import pointwise as _pw
+from .._tensor import _meta
 
 
 # -- dropout ---------------------------------------------------------------------------------------
@@ -28,7 +29,7 @@ def _check_p(p):
 
 
 def _apply_mask(input, mask_shape, p, inplace):
-    dt = input._s[0].dtype
+    dt = _meta(input).dtype
     if p == 1:
         mask = Tensor._wrap(jnp.zeros(mask_shape, dt))
     else:

@@ -14,6 +14,7 @@ from .._tensor import Tensor
 from ..autograd.record import apply
 from .random import _key
 from .registry import op, REGISTRY
+from .._tensor import _meta
 
 
 def _src_scale(in_size, out_size, scale, align_corners):
@@ -102,7 +103,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 def _attention_name(args, statics):
     dropout = args[4] is not None
-    return "ScaledDotProductFlashAttentionForCpuBackward0" if args[0]._s[0].ndim == 4 and not dropout \
+    return "ScaledDotProductFlashAttentionForCpuBackward0" if _meta(args[0]).ndim == 4 and not dropout \
         else "UnsafeViewBackward0"
 
 
@@ -133,7 +134,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if dropout_p > 0.0:
         shape = tuple(query.shape[:-1]) + (key.shape[-2],)
         keep = jax.random.uniform(_key(None), shape) >= dropout_p
-        dt = query._s[0].dtype
+        dt = _meta(query).dtype
         drop = Tensor._wrap(jnp.where(keep, jnp.asarray(1 / (1 - dropout_p), dt), jnp.zeros((), dt)))
     return apply(REGISTRY["_sdpa"], (query, key, value, attn_mask, drop),
                  (bool(is_causal), scale, bool(enable_gqa)))

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 from .registry import op, REGISTRY, _finish_out
 from .._tensor import Tensor
 from ..autograd.record import apply
+from .._tensor import _meta
 
 
 def _is_tensor(x):
@@ -334,7 +335,7 @@ def _compare_inplace(name, fn):
 
     def method(self, other):
         self._check_inplace()
-        return self._set_result(apply(REGISTRY["_" + name + "_"], (self, other), (self._s[0].dtype,)))
+        return self._set_result(apply(REGISTRY["_" + name + "_"], (self, other), (_meta(self).dtype,)))
     method.__name__ = name + "_"
     setattr(Tensor, name + "_", method)
     return spec

@@ -11,6 +11,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from .creation import _leaf, _size, _dt
+from .._tensor import _meta
 
 
 class Generator:
@@ -149,7 +150,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         s = std._s[0] if isinstance(std, Tensor) else std
         shape = jnp.broadcast_shapes(jnp.shape(m), jnp.shape(s))
         ref = mean if isinstance(mean, Tensor) else std
-        z = _normal(_key(generator), shape, ref._s[0].dtype)
+        z = _normal(_key(generator), shape, _meta(ref).dtype)
         return _leaf(m + s * z)
     if size is None:
         raise TypeError("normal() received an invalid combination of arguments")
@@ -176,7 +177,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
-    probs = input._s[0] if p is None else jnp.full(input._s[0].shape, p, input._s[0].dtype)
+    probs = input._s[0] if p is None else jnp.full(_meta(input).shape, p, _meta(input).dtype)
     u = _uniform(_key(generator), probs.shape, probs.dtype)
     return Tensor._wrap((u < probs).astype(probs.dtype))
 
@@ -197,7 +198,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
 # -- in-place fills (used by nn.init) ---------------------------------------------------------------
 def _fill_in_place(self, arr):
     self._check_inplace()
-    self._s[0] = arr.astype(self._s[0].dtype)
+    self._s[0] = arr.astype(_meta(self).dtype)
     self._v[0] += 1
     return self
 
@@ -225,11 +226,11 @@ def _chunked(sampler, generator, shape, dtype, a, b):
 
 def _uniform_(self, from_=0, to=1, *, generator=None, **kw):
     from_ = kw.get("from", from_)
-    return _fill_in_place(self, _chunked(_uniform_chunk, generator, tuple(self.shape), self._s[0].dtype, from_, to))
+    return _fill_in_place(self, _chunked(_uniform_chunk, generator, tuple(self.shape), _meta(self).dtype, from_, to))
 
 
 def _normal_(self, mean=0, std=1, *, generator=None):
-    return _fill_in_place(self, _chunked(_normal_chunk, generator, tuple(self.shape), self._s[0].dtype, mean, std))
+    return _fill_in_place(self, _chunked(_normal_chunk, generator, tuple(self.shape), _meta(self).dtype, mean, std))
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):

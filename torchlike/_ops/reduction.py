@@ -6,6 +6,7 @@ from ..autograd.record import apply
 from .registry import REGISTRY, _finish_out, op
 from .._tensor import Tensor
 from .returns import return_type
+from .._tensor import _meta
 
 
 def _axes(dim):
@@ -74,7 +75,7 @@ def _with_indices(name, reduce, arg):
         if isinstance(dim, Tensor):
             return REGISTRY[other_op].public(input, dim, out=out)
         if dim is None:
-            if input._s[0].size == 0:
+            if _meta(input).size == 0:
                 raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                                    "Specify the reduction dim with the 'dim' argument.")
             return _finish_out(out, apply(spec, (input,), (None, False)))

@@ -34,6 +34,7 @@ from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.node import node_class
 from ..autograd.record import apply
+from .._tensor import _meta
 
 REGISTRY = {}
 
@@ -103,7 +104,7 @@ def _finish_out(out, result):
         raise RuntimeError(f"{_spec_name(result)}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
     if out.shape != result.shape:
-        out._s[0] = result._s[0].astype(out._s[0].dtype)
+        out._s[0] = result._s[0].astype(_meta(out).dtype)
         out._v[0] += 1
         return out
     return out._set_result(result)

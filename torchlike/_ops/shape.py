@@ -9,6 +9,7 @@ from .. import _dtype
 from .registry import op, REGISTRY
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.record import apply
+from .._tensor import _meta
 
 
 def _shape_arg(shape):
@@ -40,7 +41,7 @@ def reshape(input, shape):
 
 
 def _reshape_public(input, *shape):
-    shape = _infer(_shape_arg(shape), input._s[0].size, input.shape)
+    shape = _infer(_shape_arg(shape), _meta(input).size, input.shape)
     return apply(REGISTRY["reshape"], (input,), (shape,))
 
 
@@ -80,7 +81,7 @@ Tensor.reshape_as = Tensor.view_as
 
 
 def flatten(input, start_dim=0, end_dim=-1):
-    shape = input._s[0].shape
+    shape = _meta(input).shape
     if not shape:
         return _reshape_public(input, (1,))
     s, e = _wrap_dim(start_dim, len(shape)), _wrap_dim(end_dim, len(shape))
@@ -95,7 +96,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 def unflatten(input, dim, sizes):
-    shape = input._s[0].shape
+    shape = _meta(input).shape
     d = _wrap_dim(dim, len(shape))
     sizes = list(sizes)
     if -1 in sizes:
@@ -173,7 +174,7 @@ def check_expand(self, sizes):
     """The shape ``self.expand(*sizes)`` gives, or PyTorch's error (also used by ``x[i] = v``)."""
     from .._tensor import _legacy_name
     sizes = tuple(sizes)
-    shape = self._s[0].shape
+    shape = _meta(self).shape
     if len(sizes) < len(shape):
         raise RuntimeError(f"expand(torch.{_legacy_name(self.dtype)}Tensor{{{list(shape)}}}, size={list(sizes)}): the "
                            f"number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
@@ -284,7 +285,7 @@ def _split_even(input, sizes, dim):
 
 
 def split(tensor, split_size_or_sections, dim=0):
-    n = tensor._s[0].shape[_wrap_dim(dim, tensor.ndim)]
+    n = _meta(tensor).shape[_wrap_dim(dim, tensor.ndim)]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         sizes = [step] * (n // step) + ([n % step] if n % step else []) if step else [0]
@@ -297,7 +298,7 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
-    n = input._s[0].shape[_wrap_dim(dim, input.ndim)]
+    n = _meta(input).shape[_wrap_dim(dim, input.ndim)]
     step = -(-n // chunks)
     return split(input, step, dim)
 
@@ -360,7 +361,7 @@ def triu(input, diagonal=0):
     return jnp.triu(input, diagonal)
 
 
-@op(lambda a, s: "DiagEmbedBackward0" if a[0]._s[0].ndim == 1 else "DiagonalBackward0_copy", promote=None,
+@op(lambda a, s: "DiagEmbedBackward0" if _meta(a[0]).ndim == 1 else "DiagonalBackward0_copy", promote=None,
     saves=())
 def diag(input, diagonal=0):
     return jnp.diag(input, diagonal)

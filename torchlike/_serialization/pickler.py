@@ -22,6 +22,7 @@ from .. import _dtype
 from .._device import device as _device, of_array
 from .._size import Size
 from .._tensor import Tensor
+from .._tensor import _meta
 
 _BATCHSIZE = 1000
 
@@ -281,7 +282,7 @@ class Pickler:
 
     def _tensor_args(self, t, requires_grad):
         pid, untyped = self._storage_id(t)
-        shape = tuple(int(d) for d in t._s[0].shape)
+        shape = tuple(int(d) for d in _meta(t).shape)
         stride, acc = [], 1
         for d in reversed(shape):
             stride.append(acc)

@@ -8,6 +8,7 @@
   (``create_graph=True``).
 Both take each node's VJP from ``record.vjp_pure`` (``jax.vjp`` of the op's forward).
 """
+import operator
 import re
 import warnings
 
@@ -15,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _dtype
-from . import grad_mode, record
+from . import grad_mode, lazy, record
 from .record import COUNTER, VERSION
 from .node import AccumulateGrad, Node, node_class
 
@@ -38,6 +39,9 @@ _CREATE_GRAPH_CYCLE = (
 _UNUSED = ("The differentiated Tensor at index {i} appears to not have been used in the graph. Set "
            "allow_unused=True if this is the desired behavior.")
 
+_ONE_ELEMENT = ((), (1,), (1, 1))
+_SEQ = operator.attrgetter("seq")
+_meta = _store = None  # torchlike._tensor's: what a tensor holds, and a write of a storage
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 _fused = {}  # graph structure -> compiled backward program
 _MAX_PROGRAMS = 512
@@ -112,7 +116,7 @@ def _seeds(tensors, grads, who):
         if not t._rg:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         if g is None:
-            if t._s[0].size != 1:
+            if _meta(t).shape not in _ONE_ELEMENT and t.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if not (t.dtype.is_floating_point or t.dtype.is_complex):
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
@@ -120,11 +124,11 @@ def _seeds(tensors, grads, who):
             seeds.append(None)
             continue
         if not isinstance(g, Tensor):
-            g = Tensor._wrap(jnp.asarray(g, t._s[0].dtype))
+            g = Tensor._wrap(jnp.asarray(g, t.dtype.np))
         if g.shape != t.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
                                f"has a shape of {t.shape}.")
-        if g._s[0].dtype != t._s[0].dtype:
+        if g.dtype is not t.dtype:
             g = g.to(t.dtype)
         seeds.append(g)
     return seeds
@@ -149,31 +153,29 @@ class _Plan:
     backward; for ``inputs=`` or ``autograd.grad`` only those on a path to a wanted gradient)."""
 
     def __init__(self, roots, inputs):
-        post, visited = [], set()
         # Python must run between nodes for hooks and custom Functions: the stepwise path
         hooked = any(type(e[0]) is AccumulateGrad and e[0].variable._hooks for e in roots)
-        stack = [(e[0], False) for e in roots if type(e[0]) is not AccumulateGrad]
-        while stack:
-            n, expanded = stack.pop()
-            if expanded:
-                post.append(n)
-                continue
-            if n in visited:
-                continue
-            visited.add(n)
+        order, seen = [], set()
+        for e in roots:
+            if type(e[0]) is not AccumulateGrad and e[0] not in seen:
+                seen.add(e[0])
+                order.append(e[0])
+        for n in order:  # grows as it goes: every reachable node once
             if n.pre_hooks or n.hooks or n.key is None:
                 hooked = True
-            stack.append((n, True))
             for e in n.edges:
                 if e is not None:
                     t = e[0]
                     if type(t) is AccumulateGrad:
                         if t.variable._hooks:
                             hooked = True
-                    elif t not in visited:
-                        stack.append((t, False))
-        post.reverse()  # reverse postorder of a DAG is a topological order
-        self.order = post
+                    elif t not in seen:
+                        seen.add(t)
+                        order.append(t)
+        # a node is made after the nodes of its inputs: latest first is an execution order,
+        # and PyTorch's (its engine runs ready nodes by sequence number, highest first)
+        order.sort(key=_SEQ, reverse=True)
+        self.order = order
         self.python_between_nodes = hooked
         if inputs is None:
             self.wanted_leaves = None
@@ -183,7 +185,7 @@ class _Plan:
         self.wanted_leaves = {e[0] for e in inputs if type(e[0]) is AccumulateGrad}
         self.wanted_caps = {(e[0], e[1]) for e in inputs if type(e[0]) is not AccumulateGrad}
         needed = set()
-        for n in reversed(post):
+        for n in reversed(order):
             for e in n.edges:
                 if e is None:
                     continue
@@ -307,7 +309,7 @@ def _root_meta(root_edges, seeds):
         if isinstance(node, Node):
             shape, dt, _ = node.out_avals[nr]
         else:
-            arr = node.variable._s[0]
+            arr = _meta(node.variable)
             shape, dt = arr.shape, arr.dtype
         meta.append((shape, dt, s is None))
     return tuple(meta)
@@ -318,24 +320,42 @@ def _run_fused(plan, root_edges, seeds, input_edges, accumulate):
     nodes = plan.order
     leaf_vars = [a.variable for a in lay.leaves]
     into_grad = accumulate and input_edges is None
-    existing = [v._grad._s[0] if into_grad and v._grad is not None else None for v in leaf_vars]
+    existing = [_meta(v._grad) if into_grad and v._grad is not None else None for v in leaf_vars]
     steps = tuple((k, nodes[k].key, targets, nodes[k].out_avals) for k, targets in lay.steps)
     meta = _root_meta(root_edges, seeds)
     captures = tuple(lay.captures)
     key = (steps, lay.roots, meta, captures, tuple(x is None for x in existing))
-    fn = _fused.get(key)
-    if fn is None:
+    entry = _fused.get(key)
+    if entry is None:
         if len(_fused) >= _MAX_PROGRAMS:  # a model whose graph changes every step
             _fused.clear()
-        fn = _fused[key] = jax.jit(_program(steps, lay.roots, meta, captures, len(leaf_vars)))
-    saved = [nodes[k].saved for k, _ in lay.steps]
-    leaf_grads, caps = fn(saved, [None if s is None else s._s[0] for s in seeds], existing)
-    return _deliver(plan, lay, leaf_vars, leaf_grads, caps, input_edges, accumulate, existing)
+        sizes = tuple(len(nodes[k].saved) for k, _ in lay.steps)
+        pure = _program(steps, lay.roots, meta, captures, len(leaf_vars), sizes)
+        jitted = jax.jit(pure)
+        entry = _fused[key] = (pure, jitted, lazy.register(pure, jitted))
+    # one flat argument list: the program's pytree of inputs is then cheap to take apart
+    flat = [x for k, _ in lay.steps for x in nodes[k].saved]
+    flat += [None if s is None else _meta(s) for s in seeds]
+    flat += existing
+    out = lazy.record(entry, flat) if grad_mode.state.lazy else None
+    if out is not None:
+        lazy.backward_recorded()
+    else:
+        out = entry[1](*[lazy.resolve(x) for x in flat])
+    n = len(leaf_vars)
+    return _deliver(plan, lay, leaf_vars, out[:n], out[n:], input_edges, accumulate, existing)
 
 
-def _program(steps, roots, meta, captures, n_leaves):
-    """The backward walk as a pure function of the saved arrays, for jax.jit."""
-    def program(saved, seed_arrays, existing):
+def _program(steps, roots, meta, captures, n_leaves, sizes):
+    """The backward walk as a pure function of the saved arrays, then the seeds and the
+    existing gradients, all flat (``sizes``: how many arrays each step saved), for jax.jit.
+    Returns the leaves' gradients, then the captured ones."""
+    def program(*flat):
+        saved, i = [], 0
+        for size in sizes:
+            saved.append(flat[i:i + size])
+            i += size
+        seed_arrays, existing = flat[i:i + len(roots)], flat[i + len(roots):]
         buf = {}
         for tgt, s, (shape, dt, implicit) in zip(roots, seed_arrays, meta):
             if tgt is not None:
@@ -364,14 +384,14 @@ def _program(steps, roots, meta, captures, n_leaves):
             if g is not None and existing[j] is not None:
                 g = existing[j] + g
             leaf_grads.append(g)
-        return leaf_grads, caps
+        return tuple(leaf_grads) + tuple(caps)
     return program
 
 
 def _deliver(plan, lay, leaf_vars, leaf_grads, caps, input_edges, accumulate, existing):
     """Writes fused results back: leaf .grad (in place when it already exists), retained grads,
     and the requested inputs' gradients."""
-    Tensor = record.Tensor
+    wrap = record.wrap_any
     n_inputs = 0 if input_edges is None else len(input_edges)
     wanted = None
     if input_edges is not None:
@@ -382,20 +402,20 @@ def _deliver(plan, lay, leaf_vars, leaf_grads, caps, input_edges, accumulate, ex
                 if g is None:
                     continue
                 if v._grad is None:
-                    v._grad = Tensor._wrap(g)
+                    v._grad = wrap(g)
                 else:
-                    v._grad._s[0] = g
+                    _store(v._grad._s, g)
                     v._grad._v[0] += 1
         else:
             for e, g in zip(input_edges, wanted):
                 if g is not None:
-                    _accumulate_into(e, Tensor._wrap(g), False)
+                    _accumulate_into(e, wrap(g), False)
     for c, g in zip(lay.captures[n_inputs:], caps[n_inputs:]):
         if g is not None:
-            _retain_into(plan.order[c[1]], c[2], Tensor._wrap(g), False)
+            _retain_into(plan.order[c[1]], c[2], wrap(g), False)
     if input_edges is None:
         return None
-    return [None if g is None else Tensor._wrap(g) for g in wanted]
+    return [None if g is None else wrap(g) for g in wanted]
 
 
 def _accumulate_into(edge, g, create_graph):
@@ -513,7 +533,7 @@ def call_node(node, cts, create_graph=False):
     if create_graph:
         return _recorded_vjp(node, cts)
     arrays = [None if c is None else c._s[0] for c in cts]
-    grads = record.vjp_jitted(node.key)(node.saved, arrays)
+    grads = record.vjp_jitted(node.key)([lazy.resolve(s) for s in node.saved], arrays)
     return [Tensor._wrap(g) for g in grads]
 
 
@@ -537,7 +557,6 @@ _vjp_specs = {}
 
 
 def _recorded_vjp(node, cts):
-    Tensor = record.Tensor
     spec = _vjp_specs.get(node.key)
     if spec is None:
         spec = _vjp_specs[node.key] = _VjpSpec(node.key, node.name(), len(node.saved))
@@ -546,10 +565,10 @@ def _recorded_vjp(node, cts):
         if av is not None or not hasattr(s, "dtype"):
             args.append(None if av is not None else s)
         elif e is None:
-            args.append(Tensor._wrap(s))
+            args.append(record.wrap_any(s))
         elif isinstance(e[0], AccumulateGrad):
             args.append(e[0].variable)
         else:
-            args.append(Tensor._wrap(s, e[0], e[1]))
+            args.append(record.wrap_any(s, e[0], e[1]))
     out = record.apply(spec, tuple(args) + tuple(cts))
     return list(out) if isinstance(out, tuple) else [out]

@@ -2,7 +2,7 @@
 by the user, in their ``backward``."""
 from .. import _tensor
 from . import grad_mode
-from .node import node_class
+from .node import next_seq, node_class
 
 
 class FunctionCtx:
@@ -63,6 +63,7 @@ class Function(metaclass=_FunctionMeta):
         if not (grad_mode.state.enabled and any(ctx.needs_input_grad)):
             return out
         node = cls._backward_cls()
+        node.seq = next_seq()
         node.key = None
         node.fn = (cls, ctx)
         node.saved = ()
@@ -70,7 +71,7 @@ class Function(metaclass=_FunctionMeta):
         node.checks = []
         node.edges = [((a._node, a._out_nr) if a._node is not None else (a._accumulator(), 0))
                       if isinstance(a, Tensor) and a._rg else None for a in args]
-        node.out_avals = tuple((o._s[0].shape, o._s[0].dtype, id(o) not in ctx._non_differentiable)
+        node.out_avals = tuple((_tensor._meta(o).shape, _tensor._meta(o).dtype, id(o) not in ctx._non_differentiable)
                                if isinstance(o, Tensor) else ((), None, False) for o in outs)
         ctx._node = node
         results = []

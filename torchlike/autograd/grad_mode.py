@@ -7,6 +7,13 @@ class _State(threading.local):
     enabled = True
     inference = False
 
+    def __init__(self):
+        # ops are deferred (``lazy.py``) on the main thread only: one segment, no locking
+        self.lazy = deferring and threading.current_thread() is threading.main_thread()
+
+
+deferring = True  # False once ``lazy.disable()`` ran
+
 
 state = _State()
 

@@ -4,6 +4,7 @@ A node keeps what its vector-Jacobian product needs: the op's pure JAX function 
 arrays PyTorch would save, and the shapes of the inputs it does not save (the engine passes
 zeros in their place, which XLA removes since the VJP never reads them).
 """
+import itertools
 import weakref
 
 _node_classes = {}
@@ -21,9 +22,12 @@ def node_class(name):
     return cls
 
 
+next_seq = itertools.count().__next__  # creation order: every node after its inputs' nodes
+
+
 class Node:
     # hot attributes in slots; rarely set ones (hooks, retained grads) default on the class
-    __slots__ = ("key", "fn", "saved", "avals", "edges", "checks", "out_avals", "__dict__",
+    __slots__ = ("key", "fn", "saved", "avals", "edges", "checks", "out_avals", "seq", "__dict__",
                  "__weakref__")
     pre_hooks = hooks = retained = None
     _released = False

@@ -13,8 +13,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype
-from . import grad_mode
-from .node import _node_classes, node_class
+from jax._src.array import ArrayImpl as _ArrayImpl
+
+from . import grad_mode, lazy as _lazy
+from .node import _node_classes, next_seq as _next_seq, node_class
 
 _state = grad_mode.state
 _ref = weakref.ref
@@ -53,7 +55,7 @@ def compute_dtype(spec, args):
         if a is None:
             continue
         if isinstance(a, Tensor):
-            (zeros if a._s[0].ndim == 0 else dims).append(a.dtype)
+            (zeros if _meta(a).ndim == 0 else dims).append(a.dtype)
         else:
             scalars.append(_dtype.scalar_dtype(a))
     out = _dtype.result_type(dims, zeros, scalars)
@@ -95,6 +97,7 @@ def _make_pure(spec, statics, compute, consts):
 _MAX_CONSTANTS = 8
 _constants_seen = {}
 _dynamic_positions = set()
+_known_constants = set()  # (spec, position, type, value) of nonzero constants: apply's one-lookup check
 
 
 def _constant(spec, i, a):
@@ -114,6 +117,8 @@ def _constant(spec, i, a):
             _dynamic_positions.add(key)
             return False
         seen.add(item)
+    if a:
+        _known_constants.add((spec, i, type(a), a))
     return True
 
 
@@ -135,10 +140,19 @@ def apply(spec, args, statics=()):
     mixed = False
     consts = None
     rg = False
+    lazy = _state.lazy      # defer the op (``lazy.py``): only arrays on the default device, no tracers
+    pending = False         # an input is a deferred result
     i = 0
     for a in args:
         if isinstance(a, Tensor):
-            arr = a._s[0]
+            s = a._s
+            if s.__class__ is _PendingStorage:
+                arr = list.__getitem__(s, 0)
+                pending = True
+            else:
+                arr = s[0]
+                if arr.__class__ is not _ArrayImpl:
+                    lazy = False
             dt = arr.aval.dtype  # Array.dtype is a Python property over aval: 3x slower
             if first is None:
                 first = dt
@@ -151,7 +165,7 @@ def apply(spec, args, statics=()):
         elif a is None:
             xs.append(None)
             sig.append(None)
-        elif _constant(spec, i, a):
+        elif a and (spec, i, a.__class__, a) in _known_constants or _constant(spec, i, a):
             xs.append(None)
             sig.append((type(a), a))
             if consts is None:
@@ -175,16 +189,23 @@ def apply(spec, args, statics=()):
     if entry is None:
         compute = compute_dtype(spec, args) if spec.promote else None
         pure = _make_pure(spec, statics, compute, consts)
-        entry = _pure[fkey] = (pure, jax.jit(pure))
-    try:
-        out = entry[1](*xs)
-    except ValueError as e:  # no per-op device check: JAX refuses arrays committed to different devices
-        if "incompatible devices" not in str(e):
-            raise
-        from .._device import reconcile_devices
-        reconcile_devices(args, e)  # raises PyTorch's error, or moves one-device arrays onto a mesh
-        return apply(spec, args, statics)
-    wrap = _wrap
+        jitted = jax.jit(pure)
+        entry = _pure[fkey] = (pure, jitted, _lazy.register(pure, jitted) if getattr(spec, "defer", True) else None)
+    out = _lazy.record(entry, xs, rg and _state.enabled) if lazy and entry[2] is not None else None
+    if out is None:
+        if pending:
+            xs = [_lazy.resolve(x) for x in xs]
+        try:
+            out = entry[1](*xs)
+        except ValueError as e:  # no per-op device check: JAX refuses arrays committed to different devices
+            if "incompatible devices" not in str(e):
+                raise
+            from .._device import reconcile_devices
+            reconcile_devices(args, e)  # raises PyTorch's error, or moves one-device arrays onto a mesh
+            return apply(spec, args, statics)
+        wrap = _wrap
+    else:
+        wrap = _wrap_pending
     if type(out) is tuple or type(out) is list:
         if not (rg and _state.enabled and spec.grad_name is not None):
             return tuple(wrap(o) for o in out)
@@ -211,6 +232,7 @@ def _record(spec, fkey, args, xs, sig, statics, out_avals, out_diff):
     name = spec.grad_name
     cls = _node_classes.get(name) if type(name) is str else None
     node = (cls or node_class(name if type(name) is str else name(args, statics)))()
+    node.seq = _next_seq()
     edges, checks = [], []
     diff = 0       # bit i: input i gets a gradient
     saved = xs     # copied only if some input is not saved
@@ -301,4 +323,21 @@ def vjp_jitted(key):
     return fn
 
 
-Tensor = _wrap = None  # set by torchlike._tensor once the class exists (the two modules need each other)
+def _wrap_pending(p, node=None, out_nr=0):
+    storages = p.seg.storages
+    if storages is None:  # its segment ran already: a read between the record and here
+        return _wrap(p.get(), node, out_nr)
+    s = _PendingStorage()
+    s.append(p)
+    storages.append(s)
+    return _wrap_storage(s, node, out_nr)
+
+
+def wrap_any(x, node=None, out_nr=0):
+    """A Tensor over an array or a deferred op's Pending."""
+    return _wrap_pending(x, node, out_nr) if x.__class__ is _lazy.Pending and x.value is None else \
+        _wrap(_lazy.resolve(x), node, out_nr)
+
+
+# set by torchlike._tensor once the class exists (the modules need each other)
+Tensor = _wrap = _wrap_storage = _PendingStorage = _meta = None

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd import grad_mode
 from .._ops.random import _key
+from .._tensor import _meta
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
@@ -25,7 +26,7 @@ def _write(tensor, arr):
     """Replaces ``tensor``'s values in place (shared storage sees it; version bumps)."""
     with grad_mode.no_grad():
         tensor._check_inplace()
-        tensor._s[0] = jnp.asarray(arr).astype(tensor._s[0].dtype)
+        tensor._s[0] = jnp.asarray(arr).astype(_meta(tensor).dtype)
         tensor._v[0] += 1
     return tensor
 
@@ -96,7 +97,7 @@ def zeros_(tensor):
 def eye_(tensor):
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    return _write(tensor, jnp.eye(*tensor._s[0].shape))
+    return _write(tensor, jnp.eye(*_meta(tensor).shape))
 
 
 def dirac_(tensor, groups=1):
@@ -185,7 +186,7 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.size(0)
     cols = tensor.numel() // rows
-    dt = tensor._s[0].dtype if tensor._s[0].dtype.itemsize >= 4 else jnp.float32
+    dt = _meta(tensor).dtype if _meta(tensor).dtype.itemsize >= 4 else jnp.float32
     flattened = jax.random.normal(_key(generator), (rows, cols), dt)
     if rows < cols:
         flattened = flattened.T
@@ -193,7 +194,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     q = q * jnp.sign(jnp.diag(r))
     if rows < cols:
         q = q.T
-    return _write(tensor, (gain * q).reshape(tensor._s[0].shape))
+    return _write(tensor, (gain * q).reshape(_meta(tensor).shape))
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):

@@ -5,6 +5,7 @@ import warnings
 import jax.numpy as jnp
 
 from ..._tensor import Tensor
+from ..._tensor import _meta
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
@@ -29,7 +30,7 @@ def _norm(arr, p):
 
 
 def _write(t, arr):
-    t._s[0] = arr.astype(t._s[0].dtype)
+    t._s[0] = arr.astype(_meta(t).dtype)
     t._v[0] += 1
 
 

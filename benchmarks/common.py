@@ -28,7 +28,10 @@ def interleaved_us(steps, warmup=20, repeat=15, number=50):
 def stored(t):
     """The array a torchlike tensor holds, as stored: a compiled step keeps conv weights HWIO
     and small state packed in one buffer (its storage then holds a cell with the buffer);
-    reading ``t._s[0]`` would transpose or slice it, a cost only a step that reads it pays."""
+    reading ``t._s[0]`` would transpose or slice it, a cost only a step that reads it pays. A
+    deferred op's result (eager mode) is computed here: its segment runs."""
+    if type(t._s).__name__ == "_PendingStorage":
+        return t._s[0]
     raw = list.__getitem__(t._s, 0)
     return getattr(raw, "pack", raw)
 

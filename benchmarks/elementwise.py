@@ -1,12 +1,14 @@
 """One elementwise op (``a * b`` on two float32 elements that require grad): torchlike eager
-(recording the tape), a cached ``jax.jit`` call, and PyTorch eager. Run: python benchmarks/elementwise.py"""
+(recording the tape; deferred ops run in segments, so results are kept and waited for, and a
+second row reads each result at once, running a segment per op), a cached ``jax.jit`` call,
+and PyTorch eager. Run: python benchmarks/elementwise.py"""
 import os
 import sys
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from common import interleaved_us, machine, table  # noqa: E402
+from common import interleaved_us, machine, stored, table  # noqa: E402
 
 
 def main():
@@ -17,7 +19,23 @@ def main():
     b = torchlike.tensor([3.0, 4.0], requires_grad=True)
     mul = jax.jit(lambda x, y: x * y)
     xa, xb = jnp.asarray([1.0, 2.0], jnp.float32), jnp.asarray([3.0, 4.0], jnp.float32)
-    steps = [("torchlike a * b", lambda: a * b, None), ("cached jax.jit(mul)", lambda: mul(xa, xb), None)]
+    kept = []  # every result is kept and waited for: a deferred op whose result is dropped never runs
+
+    def keep(x):
+        kept.append(x)
+        return kept
+
+    def sync(results):
+        jax.block_until_ready([stored(x) if hasattr(x, "_s") else x for x in results])
+        results.clear()
+
+    def read_now():
+        c = a * b
+        return stored(c)
+
+    steps = [("torchlike a * b", lambda: keep(a * b), sync),
+             ("torchlike a * b, read at once", read_now, jax.block_until_ready),
+             ("cached jax.jit(mul)", lambda: keep(mul(xa, xb)), sync)]
     try:
         import torch
         ta = torch.tensor([1.0, 2.0], requires_grad=True)

@@ -18,6 +18,14 @@ def _pending(t):
     return type(t._s).__name__ == "_PendingStorage"
 
 
+@pytest.fixture(autouse=True)
+def _deferring():
+    """Earlier tests may have read every value at once, which makes ops run at the call for a
+    while (``lazy._QUIET_OPS``): these tests start deferring."""
+    lazy.flush()
+    lazy.resume()
+
+
 @pytest.fixture
 def segments(monkeypatch):
     """Each segment run, as (ran as its own program?, how many results it returned)."""
@@ -188,6 +196,18 @@ def test_a_loop_that_never_reads_stays_bounded():
         y = y + 1
         assert len(lazy._current.ops) <= lazy._MAX_OPS
     assert y.tolist() == [2. * lazy._MAX_OPS + 5] * 3
+
+
+def test_reading_every_value_at_once_runs_ops_at_the_call():
+    x = torchlike.tensor([1., 2.])
+    kinds = []
+    for k in range(lazy._QUIET_AFTER + 2):
+        y = x * k
+        kinds.append(_pending(y))
+        assert y.tolist() == [k, 2. * k]
+    assert kinds == [True] * lazy._QUIET_AFTER + [False] * 2
+    (x.requires_grad_() * 2).sum().backward()  # a backward pass: a training loop, deferred again
+    assert _pending(x * 3)
 
 
 def test_compiled_segments_take_new_values(segments):

@@ -139,14 +139,6 @@ def _edge_of(t):
     return (t._node, t._out_nr) if t._node is not None else (t._accumulator(), 0)
 
 
-class _Everything:
-    def __contains__(self, item):
-        return True
-
-
-_EVERYTHING = _Everything()
-
-
 class _Plan:
     """The reachable nodes in execution order (``order``: each node after every node that
     feeds it gradient), and which of them must run (``needed``: all of them for a plain
@@ -180,7 +172,7 @@ class _Plan:
         if inputs is None:
             self.wanted_leaves = None
             self.wanted_caps = ()
-            self.needed = _EVERYTHING
+            self.needed = seen  # every reachable node
             return
         self.wanted_leaves = {e[0] for e in inputs if type(e[0]) is AccumulateGrad}
         self.wanted_caps = {(e[0], e[1]) for e in inputs if type(e[0]) is not AccumulateGrad}
@@ -228,6 +220,7 @@ def _modified_message(node, s):
 
 # -- running ---------------------------------------------------------------------------------------
 def _run(roots, seeds, retain_graph, create_graph, inputs, accumulate):
+    lazy.resume()
     root_edges = [_edge_of(t) for t in roots]
     input_edges = None if inputs is None else [_edge_of(t) for t in inputs]
     plan = _Plan(root_edges, input_edges)

@@ -17,6 +17,7 @@ each op's own cached jit, as it would have eagerly, so code that runs once compi
 new. Results nothing references any more are not returned, and XLA drops what computes them.
 """
 import sys
+import threading
 
 import jax
 import numpy as np
@@ -108,6 +109,9 @@ def record(entry, xs, recording=False):
     None); returns its Pending(s), or None where the op cannot be deferred (an output that is
     not an array). ``recording``: the op records a node (a forward pass)."""
     global _current
+    if _quiet[0]:
+        _quiet[0] -= 1
+        return None
     seg = _current
     if seg is None or len(seg.ops) >= _MAX_OPS or (recording and seg.backward):
         if seg is not None:
@@ -222,12 +226,18 @@ def flush(seg=None):
     seg.done = True
     if seg is _current:
         _current = None
-    storages = seg.storages
-    live_storages = [storages[k] for k in _alive_indices(storages)]
-    del storages
-    seg.storages = None  # storages of tensors that are gone are freed here, and with them their Pendings
     values = seg.values
-    live = _alive_indices(values)
+    if len(seg.ops) == 1:  # one op (a value read right after it): its own jit, every result
+        live_storages, live = seg.storages, None
+        _single_op_segment()
+    else:
+        _counts[0] = 0
+        storages = seg.storages
+        live_storages = [storages[k] for k in _alive_indices(storages)]
+        del storages
+        seg.storages = None  # storages of tensors that are gone are freed here, and their Pendings
+        live = _alive_indices(values)
+    seg.storages = None
     try:
         if _no_trace():
             _run(seg, values, live)
@@ -262,6 +272,9 @@ def _calibrate():
 
 
 def _run(seg, values, live):
+    if live is None:
+        _replay(seg.ops, seg.ext, values)
+        return
     key = (tuple(seg.ops), tuple(seg.ext_sig), live)
     program = _programs.get(key)
     if program is None:
@@ -307,6 +320,32 @@ def _program(ops, live):
     return program
 
 
+# Code that reads every value as soon as it is made (printing each step, ``.item()`` after each
+# op) gains nothing from deferring and pays for it: after _QUIET_AFTER one-op segments in a row,
+# the next _QUIET_OPS ops run at the call, as without deferral (or until a backward pass).
+_QUIET_AFTER = 8
+_QUIET_OPS = 256
+_counts = [0]  # one-op segments in a row
+_quiet = [0]   # ops left to run at the call
+_paused = [0]  # depth of ``paused`` blocks
+
+
+def _single_op_segment():
+    _counts[0] += 1
+    if _counts[0] >= _QUIET_AFTER:
+        _counts[0] = 0
+        _quiet[0] = _QUIET_OPS
+
+
+def resume():
+    """A backward pass begins: a training loop, which deferral serves."""
+    _quiet[0] = 0
+
+
+def _refresh():
+    _state.lazy = grad_mode.deferring and not _paused[0] and threading.current_thread() is threading.main_thread()
+
+
 def disable():
     """Tensors may live on different devices (several devices, or a tensor moved off the
     default one): a segment's inputs could then be on different devices, which one program
@@ -314,7 +353,7 @@ def disable():
     process."""
     flush()
     grad_mode.deferring = False
-    _state.lazy = False
+    _refresh()
 
 
 class paused:
@@ -323,11 +362,12 @@ class paused:
 
     def __enter__(self):
         flush()
-        self.was = _state.lazy
-        _state.lazy = False
+        _paused[0] += 1
+        _refresh()
 
     def __exit__(self, *exc):
-        _state.lazy = self.was and grad_mode.deferring
+        _paused[0] -= 1
+        _refresh()
 
 
 _PendingStorage = _PlainStorage = None  # set by torchlike._tensor (the storages live there)

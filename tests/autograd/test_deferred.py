@@ -67,15 +67,15 @@ def _tutorial_loop(T, steps, optimizer, read_every_step):
 @pytest.mark.parametrize("read_every_step", [False, True], ids=["no-reads", "item-each-step"])
 def test_training_loop_matches_pytorch(segments, optimizer, read_every_step):
     torch = oracle()
-    ours, params = _tutorial_loop(torchlike, 6, optimizer, read_every_step)
-    theirs, tparams = _tutorial_loop(torch, 6, optimizer, read_every_step)
+    ours, params = _tutorial_loop(torchlike, 10, optimizer, read_every_step)
+    theirs, tparams = _tutorial_loop(torch, 10, optimizer, read_every_step)
     np.testing.assert_allclose(ours, theirs, rtol=1e-5)
     for p, q in zip(params, tparams):
         assert_close(p, q)
     if not read_every_step:
         # a segment per step (the next forward starts the next one), and the later ones run as
         # a single compiled program each
-        assert len(segments) >= 5
+        assert len(segments) >= 9
         assert all(compiled for compiled, _, _ in segments[-2:])
         assert segments[-1][1]  # the last step reused the program the one before compiled
 

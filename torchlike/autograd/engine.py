@@ -325,7 +325,7 @@ def _run_fused(plan, root_edges, seeds, input_edges, accumulate):
         sizes = tuple(len(nodes[k].saved) for k, _ in lay.steps)
         pure = _program(steps, lay.roots, meta, captures, len(leaf_vars), sizes)
         jitted = jax.jit(pure)
-        entry = _fused[key] = (pure, jitted, lazy.register(pure, jitted))
+        entry = _fused[key] = (pure, jitted, lazy.register(pure, jitted, len(steps)))
     # one flat argument list: the program's pytree of inputs is then cheap to take apart
     flat = [x for k, _ in lay.steps for x in nodes[k].saved]
     flat += [None if s is None else _meta(s) for s in seeds]

@@ -12,9 +12,10 @@ storage: printing, ``item()``, NumPy, an op that cannot be deferred), where a fo
 begins after a backward pass in the segment (so a training loop gives one segment per step:
 forward, fused backward, update), or when it reaches ``_MAX_OPS``. A segment whose structure
 (its ops, how they connect, its inputs' avals, which results are still referenced) has run
-``_COMPILE_AFTER`` times before runs as one jitted program; any other runs op by op through
-each op's own cached jit, as it would have eagerly, so code that runs once compiles nothing
-new. Results nothing references any more are not returned, and XLA drops what computes them.
+more often than its size warrants (``_COMPILE_AFTER``, plus one per ``_OPS_PER_RUN`` ops: a
+loop long enough to repay the compilation) runs as one jitted program; any other runs op by op
+through each op's own cached jit, as it would have eagerly, so code that runs a few times
+compiles nothing new. Results nothing references any more are not returned, and XLA drops what computes them.
 """
 import sys
 import threading
@@ -32,22 +33,26 @@ except ImportError:  # pragma: no cover - older or newer JAX: always evaluate ea
         return False
 
 _MAX_OPS = 256        # a segment this long runs, so a loop that never reads stays bounded
-_COMPILE_AFTER = 2    # runs of one structure op by op before it gets its own program
+_COMPILE_AFTER = 2    # runs of one structure op by op before it gets its own program, plus
+_OPS_PER_RUN = 8      # one more run per this many ops in it: a larger program costs more to compile
 _MAX_PROGRAMS = 1024  # structures remembered; a workload whose structure keeps changing clears them
 
 _fns = []        # eid -> the op's pure function (traced into segment programs)
 _jits = []       # eid -> the op's jitted function (segments run op by op)
-_avals = {}      # (eid, input avals) -> (several outputs?, output avals), or None: not deferrable
+_sizes = []      # eid -> how many ops it counts as (a fused backward: its nodes)
+_avals = {}      # (eid, *input avals) -> (several outputs?, output avals), or None: not deferrable
 _programs = {}   # segment key -> jitted program
 _seen = {}       # segment key -> runs so far
 _state = grad_mode.state
 _refs = sys.getrefcount
 
 
-def register(pure, jitted):
-    """An id for an op's (pure, jitted) pair, under which segments name it."""
+def register(pure, jitted, size=1):
+    """An id for an op's (pure, jitted) pair, under which segments name it; ``size``: how many
+    ops it counts as."""
     _fns.append(pure)
     _jits.append(jitted)
+    _sizes.append(size)
     return len(_fns) - 1
 
 
@@ -120,40 +125,41 @@ def record(entry, xs, recording=False):
             disable()
             return None
         seg = _current = _Segment()
-    refs, avals = [], []
+    eid = entry[2]
+    refs, key = [], [eid]  # key: the op and its inputs' avals, under which its output avals are cached
     ext_ids = seg.ext_ids
     for x in xs:
-        if x is None:
-            refs.append(None)
-            avals.append(None)
+        c = x.__class__
+        if c is Pending and x.seg is seg and x.value is None:
+            refs.append(x.k)
+            key.append(x.aval)
             continue
-        if x.__class__ is Pending:
-            if x.seg is seg and x.value is None:
-                refs.append(x.k)
-                avals.append(x.aval)
-                continue
+        if x is None:  # where a constant or an absent tensor is: the op's id says so
+            refs.append(None)
+            continue
+        if c is Pending:
             x = x.get()
+            c = x.__class__
         j = ext_ids.get(id(x))
         if j is None:
-            if x.__class__ is ArrayImpl:
+            if c is ArrayImpl:
                 if x.committed and x.devices() != _default_devices():
                     disable()  # a tensor placed off the default device
                     return None
                 sig = x.aval
             elif isinstance(x, _SCALARS):
-                sig = type(x)
+                sig = c
             else:  # a tracer, a NumPy array: not deferred
                 return None
             j = ext_ids[id(x)] = len(seg.ext)
             seg.ext.append(x)
             seg.ext_sig.append(sig)
         refs.append(~j)
-        avals.append(seg.ext_sig[j])
-    eid = entry[2]
-    akey = (eid, tuple(avals))
-    out = _avals.get(akey, False)
+        key.append(seg.ext_sig[j])
+    key = tuple(key)
+    out = _avals.get(key, False)
     if out is False:
-        out = _avals[akey] = _abstract(entry[1], xs)
+        out = _avals[key] = _abstract(entry[1], xs)
     if out is None or seg.done:  # not deferrable, or its trace read a deferred value
         return None
     several, out_avals = out
@@ -283,7 +289,7 @@ def _run(seg, values, live):
             _seen.clear()
             _programs.clear()
         _seen[key] = n
-        if n <= _COMPILE_AFTER:
+        if n <= _COMPILE_AFTER + sum(_sizes[op[0]] for op in seg.ops) // _OPS_PER_RUN:
             _replay(seg.ops, seg.ext, values)
             return
         program = _programs[key] = jax.jit(_program(seg.ops, live))

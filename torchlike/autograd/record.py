@@ -258,7 +258,7 @@ def _record(spec, fkey, args, xs, sig, statics, out_avals, out_diff):
                 saved = list(xs)
                 avals = [None] * len(xs)
             saved[i] = None
-            avals[i] = (xs[i].shape, sig[i])
+            avals[i] = (xs[i].aval.shape, sig[i])  # a deferred result's Pending has an aval too
         i += 1
     avals = (None,) * len(xs) if avals is None else tuple(avals)
     node.out_avals = out_avals

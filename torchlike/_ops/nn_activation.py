@@ -14,8 +14,8 @@ import math
 import jax
 import jax.numpy as jnp
 
-from .._tensor import Tensor
-from ..autograd.record import apply
+from .._tensor import _meta
+from ..autograd.record import apply, wrap_any
 from .registry import op, REGISTRY
 
 
@@ -25,8 +25,7 @@ def _alias(t):
     modification check (PyTorch saves the result in these kernels instead)."""
     if t._node is None:
         return t  # a leaf: in-place on one that requires grad has already raised
-    a = Tensor._wrap(t._s[0], t._node, t._out_nr)
-    return a
+    return wrap_any(_meta(t), t._node, t._out_nr)
 
 
 def _run(name, input, statics, inplace):

@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 
 from .._size import Size
+from .._tensor import _meta, _store
+from ..autograd import lazy
 from ..autograd.record import apply
 from .registry import op, REGISTRY
 
@@ -34,9 +36,16 @@ def _native_batch_norm(input, weight, bias, running_mean, running_var, training,
     return (y, mean, var) if training else y
 
 
-@jax.jit
-def _running_update(running, batch, momentum, correction):
+def _running_update_pure(running, batch, momentum, correction):
     return ((1 - momentum) * running + momentum * batch * correction).astype(running.dtype)
+
+
+_RUNNING_UPDATE = lazy.entry(_running_update_pure)
+
+
+def _running_update(buffer, batch, momentum, correction):
+    """Writes the running statistic ``buffer`` (no version bump, as PyTorch's kernel)."""
+    _store(buffer._s, lazy.run(_RUNNING_UPDATE, [_meta(buffer), _meta(batch), momentum, correction]))
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
@@ -56,9 +65,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                              f"{Size(input.shape)!r}")
         y, mean, var = apply(REGISTRY["_native_batch_norm"], (input, weight, bias, None, None), (True, eps))
         if running_mean is not None:
-            running_mean._s[0] = _running_update(running_mean._s[0], mean._s[0], momentum, 1.0)
+            _running_update(running_mean, mean, momentum, 1.0)
         if running_var is not None:
-            running_var._s[0] = _running_update(running_var._s[0], var._s[0], momentum, n / (n - 1))
+            _running_update(running_var, var, momentum, n / (n - 1))
         return y
     if running_mean is None:
         raise RuntimeError("running_mean must be defined in evaluation mode")

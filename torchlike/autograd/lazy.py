@@ -56,6 +56,23 @@ def register(pure, jitted, size=1):
     return len(_fns) - 1
 
 
+def entry(fn, size=1):
+    """An op-like entry (pure, jitted, eid) for a pure function of arrays that runs outside
+    ``apply`` (an optimizer's update, batch norm's running statistics), for ``run``."""
+    jitted = jax.jit(fn)
+    return fn, jitted, register(fn, jitted, size)
+
+
+def run(entry, xs):
+    """``entry``'s function on ``xs`` (arrays, Pendings, Python scalars, NumPy arrays):
+    deferred where it can be, as an op is, else run now."""
+    if _state.lazy:
+        out = record(entry, xs)
+        if out is not None:
+            return out
+    return entry[1](*[resolve(x) for x in xs])
+
+
 class Pending:
     """A deferred op's result: its aval now, its array once its segment has run."""
 
@@ -149,7 +166,9 @@ def record(entry, xs, recording=False):
                 sig = x.aval
             elif isinstance(x, _SCALARS):
                 sig = c
-            else:  # a tracer, a NumPy array: not deferred
+            elif c is np.ndarray:  # hyperparameters: taken as the call's values
+                sig = (c, x.shape, x.dtype)
+            else:  # a tracer: not deferred
                 return None
             j = ext_ids[id(x)] = len(seg.ext)
             seg.ext.append(x)

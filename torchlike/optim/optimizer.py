@@ -23,8 +23,9 @@ import numpy as np
 
 from .. import _dtype
 from .._functions import typename
-from .._tensor import Tensor
-from ..autograd import grad_mode
+from .._tensor import Tensor, _meta, _store
+from ..autograd import grad_mode, lazy
+from ..autograd.record import wrap_any
 from ..utils.hooks import RemovableHandle
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
@@ -86,7 +87,6 @@ def _from_real(x, like):
     return jax.lax.complex(x[..., 0], x[..., 1]).astype(like.dtype) if jnp.iscomplexobj(like) else x
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
 def _group_update(update, static, h, params, grads, states):
     """Runs ``update`` for each parameter; complex tensors are updated as (real, imag) pairs, as
     PyTorch's ``view_as_real`` does."""
@@ -98,6 +98,30 @@ def _group_update(update, static, h, params, grads, states):
     return new_params, new_states
 
 
+class _GroupUpdate:
+    """A group's update as one function of flat arrays (hyperparameters, parameters, gradients,
+    then each parameter's state in ``keys`` order), deferred as an op is (``autograd/lazy.py``).
+    ``out_keys``: the state each parameter has after it, known once it has been traced."""
+
+    def __init__(self, update, static, keys):
+        self.keys, self.out_keys = keys, None
+        n = len(keys)
+
+        def flat(h, *arrays):
+            params, grads, rest = arrays[:n], arrays[n:2 * n], arrays[2 * n:]
+            states, i = [], 0
+            for ks in keys:
+                states.append(dict(zip(ks, rest[i:i + len(ks)])))
+                i += len(ks)
+            new_params, new_states = _group_update(update, static, h, params, grads, states)
+            self.out_keys = tuple(tuple(s) for s in new_states)
+            return tuple(new_params) + tuple(v for s in new_states for v in s.values())
+        self.entry = lazy.entry(flat, n)
+
+
+_group_updates = {}  # (update, static, state keys) -> _GroupUpdate
+
+
 def _state_tensor(p, arr):
     """A state Tensor holding ``arr`` on the device of parameter ``p``."""
     return Tensor._wrap(jax.device_put(arr, next(iter(p._s[0].devices()))))
@@ -105,7 +129,7 @@ def _state_tensor(p, arr):
 
 def _write(t, arr):
     """In-place write: the Tensor object (and everything sharing its storage) sees ``arr``."""
-    t._s[0] = arr
+    _store(t._s, arr)
     t._v[0] += 1
 
 
@@ -417,17 +441,24 @@ class Optimizer:
             h = jnp.stack([jnp.asarray(v, jnp.float64) for v in scalars])
         else:
             h = np.asarray(scalars, dtype=np.float64)
-        new_params, new_states = _group_update(
-            type(self)._update, self._static(group), h, [p._s[0] for p in params], [p._grad._s[0] for p in params],
-            [{k: v._s[0] for k, v in s.items() if isinstance(v, Tensor)} for s in states])
-        for p, state, new_p, new_s in zip(params, states, new_params, new_states):
+        keys = tuple(tuple(k for k, v in st.items() if isinstance(v, Tensor)) for st in states)
+        ukey = (type(self)._update, self._static(group), keys)
+        fn = _group_updates.get(ukey)
+        if fn is None:
+            fn = _group_updates[ukey] = _GroupUpdate(*ukey)
+        out = lazy.run(fn.entry, [h] + [_meta(p) for p in params] + [_meta(p._grad) for p in params]
+                       + [_meta(st[k]) for st, ks in zip(states, keys) for k in ks])
+        i = len(params)
+        for p, state, new_p, out_keys in zip(params, states, out[:i], fn.out_keys):
             _write(p, new_p)
-            for key, arr in new_s.items():
+            for key in out_keys:
+                arr = out[i]
+                i += 1
                 old = state.get(key)
                 if isinstance(old, Tensor):
                     _write(old, arr)
                 else:
-                    state[key] = Tensor._wrap(arr)
+                    state[key] = wrap_any(arr)
 
     def _stateful(self, group):
         """Whether the update keeps per-parameter state (SGD without momentum does not)."""

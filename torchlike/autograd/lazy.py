@@ -131,9 +131,6 @@ def record(entry, xs, recording=False):
     None); returns its Pending(s), or None where the op cannot be deferred (an output that is
     not an array). ``recording``: the op records a node (a forward pass)."""
     global _current
-    if _quiet[0]:
-        _quiet[0] -= 1
-        return None
     seg = _current
     if seg is None or len(seg.ops) >= _MAX_OPS or (recording and seg.backward):
         if seg is not None:
@@ -360,15 +357,26 @@ def _single_op_segment():
     if _counts[0] >= _QUIET_AFTER:
         _counts[0] = 0
         _quiet[0] = _QUIET_OPS
+        _refresh()
+
+
+def tick():
+    """An op ran at the call while quiet (``record.apply`` calls this only then)."""
+    _quiet[0] -= 1
+    if not _quiet[0]:
+        _refresh()
 
 
 def resume():
     """A backward pass begins: a training loop, which deferral serves."""
-    _quiet[0] = 0
+    if _quiet[0]:
+        _quiet[0] = 0
+        _refresh()
 
 
 def _refresh():
-    _state.lazy = grad_mode.deferring and not _paused[0] and threading.current_thread() is threading.main_thread()
+    _state.lazy = (grad_mode.deferring and not _paused[0] and not _quiet[0]
+                   and threading.current_thread() is threading.main_thread())
 
 
 def disable():

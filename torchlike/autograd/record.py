@@ -193,6 +193,8 @@ def apply(spec, args, statics=()):
         entry = _pure[fkey] = (pure, jitted, _lazy.register(pure, jitted) if getattr(spec, "defer", True) else None)
     out = _lazy.record(entry, xs, rg and _state.enabled) if lazy and entry[2] is not None else None
     if out is None:
+        if _quiet[0]:
+            _lazy.tick()
         if pending:
             xs = [_lazy.resolve(x) for x in xs]
         try:
@@ -339,5 +341,6 @@ def wrap_any(x, node=None, out_nr=0):
         _wrap(_lazy.resolve(x), node, out_nr)
 
 
+_quiet = _lazy._quiet  # ops left to run at the call before deferring again (``lazy.py``)
 # set by torchlike._tensor once the class exists (the modules need each other)
 Tensor = _wrap = _wrap_storage = _PendingStorage = _meta = None

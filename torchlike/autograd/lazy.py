@@ -15,7 +15,11 @@ forward, fused backward, update), or when it reaches ``_MAX_OPS``. A segment who
 more often than its size warrants (``_COMPILE_AFTER``, plus one per ``_OPS_PER_RUN`` ops: a
 loop long enough to repay the compilation) runs as one jitted program; any other runs op by op
 through each op's own cached jit, as it would have eagerly, so code that runs a few times
-compiles nothing new. Results nothing references any more are not returned, and XLA drops what computes them.
+compiles nothing new. A program returns only the results something still references; XLA
+drops the work of the others.
+
+Deferral is for the main thread only (one segment, no locks): elsewhere ops run at the call,
+and a value another thread reads is computed by running its segment there.
 """
 import sys
 import threading
@@ -248,18 +252,21 @@ def flush(seg=None):
     seg.done = True
     if seg is _current:
         _current = None
-    values = seg.values
+    values, storages = seg.values, seg.storages
+    seg.storages = None
+    if not seg.ops:  # its only op turned out not deferrable
+        seg.values = seg.ext = seg.ext_ids = seg.ext_sig = seg.ops = None
+        return
     if len(seg.ops) == 1:  # one op (a value read right after it): its own jit, every result
-        live_storages, live = seg.storages, None
+        live_storages, live = storages, None
         _single_op_segment()
     else:
         _counts[0] = 0
-        storages = seg.storages
         live_storages = [storages[k] for k in _alive_indices(storages)]
+        # the storages of tensors that are gone are freed here, and the Pendings only they
+        # held: a Pending's reference count then shows whether anything still reads it
         del storages
-        seg.storages = None  # storages of tensors that are gone are freed here, and their Pendings
         live = _alive_indices(values)
-    seg.storages = None
     try:
         if _no_trace():
             _run(seg, values, live)

@@ -1,7 +1,8 @@
 """The single recording path: every op call goes through ``apply``.
 
-``apply`` runs the op's forward as a cached ``jax.jit`` function and, when grad is needed,
-records a Node. Nodes keep only the inputs PyTorch would save; the backward recomputes what
+``apply`` runs the op's forward as a cached ``jax.jit`` function, or on the main thread
+defers it (``lazy.py``: the op runs later, with the ops around it, as one program), and, when
+grad is needed, records a Node. Nodes keep only the inputs PyTorch would save; the backward recomputes what
 it needs from them inside its own compiled program (see ``vjp_pure``), so the tape never
 traces ``jax.vjp`` per call. Compiled functions are cached per (op, static arguments, each
 argument's dtype or scalar constant, default dtype); jax.jit then caches per shape.
@@ -11,10 +12,9 @@ import weakref
 import jax
 import jax.numpy as jnp
 import numpy as np
-
-from .. import _dtype
 from jax._src.array import ArrayImpl as _ArrayImpl
 
+from .. import _dtype
 from . import grad_mode, lazy as _lazy
 from .node import _node_classes, next_seq as _next_seq, node_class
 

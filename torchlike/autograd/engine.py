@@ -252,7 +252,7 @@ class _Layout:
         self.index = index = {n: k for k, n in enumerate(plan.order)}
         self.leaves, self.leaf_index = [], {}
         wanted = plan.wanted_leaves
-        steps = []
+        steps, flat, sizes = [], [], []
         needed = plan.needed
         for k, n in enumerate(plan.order):
             if n not in needed:
@@ -267,8 +267,12 @@ class _Layout:
                 else:
                     k2 = index.get(tgt)
                     targets.append(None if k2 is None else ("n", k2, e[1]))
-            steps.append((k, tuple(targets)))
-        self.steps = steps
+            steps.append((k, n.key, tuple(targets), n.out_avals))
+            flat.extend(n.saved)
+            sizes.append(len(n.saved))
+        self.steps = tuple(steps)  # (node index, node key, gradient targets, output avals)
+        self.flat = flat           # the saved arrays of every step, in order
+        self.sizes = tuple(sizes)  # how many each step saved
         self.roots = tuple(self._target(e) for e in root_edges)
         self.captures = [] if input_edges is None else [self._target(e) for e in input_edges]
         for n in plan.order:
@@ -310,24 +314,22 @@ def _root_meta(root_edges, seeds):
 
 def _run_fused(plan, root_edges, seeds, input_edges, accumulate):
     lay = _Layout(plan, root_edges, input_edges, accumulate)
-    nodes = plan.order
     leaf_vars = [a.variable for a in lay.leaves]
     into_grad = accumulate and input_edges is None
     existing = [_meta(v._grad) if into_grad and v._grad is not None else None for v in leaf_vars]
-    steps = tuple((k, nodes[k].key, targets, nodes[k].out_avals) for k, targets in lay.steps)
+    steps = lay.steps
     meta = _root_meta(root_edges, seeds)
     captures = tuple(lay.captures)
-    key = (steps, lay.roots, meta, captures, tuple(x is None for x in existing))
+    key = (steps, lay.roots, meta, captures, tuple([x is None for x in existing]))
     entry = _fused.get(key)
     if entry is None:
         if len(_fused) >= _MAX_PROGRAMS:  # a model whose graph changes every step
             _fused.clear()
-        sizes = tuple(len(nodes[k].saved) for k, _ in lay.steps)
-        pure = _program(steps, lay.roots, meta, captures, len(leaf_vars), sizes)
+        pure = _program(steps, lay.roots, meta, captures, len(leaf_vars), lay.sizes)
         jitted = jax.jit(pure)
         entry = _fused[key] = (pure, jitted, lazy.register(pure, jitted, len(steps)))
     # one flat argument list: the program's pytree of inputs is then cheap to take apart
-    flat = [x for k, _ in lay.steps for x in nodes[k].saved]
+    flat = lay.flat
     flat += [None if s is None else _meta(s) for s in seeds]
     flat += existing
     out = lazy.record(entry, flat) if grad_mode.state.lazy else None

@@ -218,3 +218,21 @@ def test_compiled_segments_take_new_values(segments):
         theirs = ((torch.tensor(a) * 3).sin() + k).tolist()
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
     assert [compiled for compiled, _, _ in segments][-3:] == [True] * 3
+
+
+def test_backward_programs_of_a_changing_graph_are_let_go(monkeypatch):
+    from torchlike.autograd import engine
+    monkeypatch.setattr(engine, "_MAX_PROGRAMS", 3)
+    a = torchlike.tensor([1., 2.], requires_grad=True)
+    grads, made = [], set()
+    for n in range(1, 8):  # a new graph structure each time: n multiplications
+        y = a
+        for _ in range(n):
+            y = y * 1.5
+        y.sum().backward()
+        grads.append(a.grad.tolist()[0])
+        made.update(e[2] for e in engine._fused.values())
+    np.testing.assert_allclose(grads, np.cumsum([1.5 ** n for n in range(1, 8)]), rtol=1e-6)
+    live = {e[2] for e in engine._fused.values()}
+    assert len(live) <= 3 and len(made) >= 7
+    assert all(lazy._fns[eid] is None and lazy._jits[eid] is None for eid in made - live)

@@ -324,6 +324,9 @@ def _run_fused(plan, root_edges, seeds, input_edges, accumulate):
     entry = _fused.get(key)
     if entry is None:
         if len(_fused) >= _MAX_PROGRAMS:  # a model whose graph changes every step
+            lazy.flush()
+            for old in _fused.values():
+                lazy.unregister(old[2])
             _fused.clear()
         pure = _program(steps, lay.roots, meta, captures, len(leaf_vars), lay.sizes)
         jitted = jax.jit(pure)

@@ -60,6 +60,12 @@ def register(pure, jitted, size=1):
     return len(_fns) - 1
 
 
+def unregister(eid):
+    """Lets an op's functions go (a fused backward dropped from its cache): the caller ran the
+    current segment first, so no recorded op still names ``eid``."""
+    _fns[eid] = _jits[eid] = None
+
+
 def entry(fn, size=1):
     """An op-like entry (pure, jitted, eid) for a pure function of arrays that runs outside
     ``apply`` (an optimizer's update, batch norm's running statistics), for ``run``."""

@@ -101,8 +101,7 @@ class CompiledModule:
         outer = gen._traced
         counter = arrays[-1]
         it = iter(arrays[n_params + n_buffers:-1])
-        paused = lazy.paused()
-        paused.__enter__()  # the trace's ops on constants run as part of it, not deferred
+        lazy.pause()  # the trace's ops on constants run as part of it, not deferred
         try:
             for t, a in zip(tensors, arrays):
                 t._s[0] = a
@@ -124,4 +123,4 @@ class CompiledModule:
                 _restore(t._s, kept)
                 t._v[0] = version
             gen._traced = outer
-            paused.__exit__()
+            lazy.unpause()

@@ -205,8 +205,7 @@ class _Program:
         saved_lrs = [g["lr"] for g in state.groups]
         gen = _random.default_generator
         saved_gen = gen._counter
-        paused = lazy.paused()
-        paused.__enter__()  # the trace's ops on constants run as part of it, not deferred
+        lazy.pause()  # the trace's ops on constants run as part of it, not deferred
         try:
             installed = []
             for t, a, g in zip(state.tensors, arrays, grads):
@@ -260,7 +259,7 @@ class _Program:
                 group["lr"] = lr
             gen._traced = None
             gen._counter = saved_gen
-            paused.__exit__()
+            lazy.unpause()
 
     def _args(self, state, inputs):
         lrs = [self._device_scalar(_as_float(g["lr"]), np.float64) for g in state.groups]

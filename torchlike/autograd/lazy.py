@@ -362,7 +362,7 @@ _QUIET_AFTER = 8
 _QUIET_OPS = 256
 _counts = [0]  # one-op segments in a row
 _quiet = [0]   # ops left to run at the call
-_paused = [0]  # depth of ``paused`` blocks
+_paused = [0]  # depth of ``pause()`` calls not yet undone
 
 
 def _single_op_segment():
@@ -402,18 +402,17 @@ def disable():
     _refresh()
 
 
-class paused:
-    """No deferral inside: a compiled step's trace installs tracers in tensors and reads
-    storages as stored."""
+def pause():
+    """No deferral until ``unpause``: a compiled step's trace installs tracers in tensors and
+    reads storages as stored, so what was deferred runs first."""
+    flush()
+    _paused[0] += 1
+    _refresh()
 
-    def __enter__(self):
-        flush()
-        _paused[0] += 1
-        _refresh()
 
-    def __exit__(self, *exc):
-        _paused[0] -= 1
-        _refresh()
+def unpause():
+    _paused[0] -= 1
+    _refresh()
 
 
 _PendingStorage = _PlainStorage = None  # set by torchlike._tensor (the storages live there)

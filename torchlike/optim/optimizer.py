@@ -104,7 +104,7 @@ class _GroupUpdate:
     ``out_keys``: the state each parameter has after it, known once it has been traced."""
 
     def __init__(self, update, static, keys):
-        self.keys, self.out_keys = keys, None
+        self.out_keys = None
         n = len(keys)
 
         def flat(h, *arrays):

@@ -28,7 +28,8 @@ def _deferring():
 
 @pytest.fixture
 def segments(monkeypatch):
-    """Each segment run, as (ran as its own program?, how many results it returned)."""
+    """Each segment run, as (ran as its own program?, had that program before?, how many
+    results it returned: None for a one-op segment, which returns every result)."""
     runs = []
     run = lazy._run
 
@@ -36,7 +37,7 @@ def segments(monkeypatch):
         key = (tuple(seg.ops), tuple(seg.ext_sig), live)
         had = key in lazy._programs
         run(seg, values, live)
-        runs.append((key in lazy._programs, had, len(live)))
+        runs.append((key in lazy._programs, had, None if live is None else len(live)))
     monkeypatch.setattr(lazy, "_run", spy)
     return runs
 

@@ -237,3 +237,15 @@ def test_backward_programs_of_a_changing_graph_are_let_go(monkeypatch):
     live = {e[2] for e in engine._fused.values()}
     assert len(live) <= 3 and len(made) >= 7
     assert all(lazy._fns[eid] is None and lazy._jits[eid] is None for eid in made - live)
+
+
+def test_the_environment_can_turn_deferral_off():
+    import os
+    import subprocess
+    import sys
+    code = ("import torchlike; x = torchlike.tensor([1., 2.]) * 2; "
+            "print(type(x._s).__name__, x.tolist())")
+    kinds = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**os.environ, "TORCHLIKE_DEFER": value}).stdout.split()[0]
+             for value in ("0", "1")]
+    assert kinds == ["_Storage", "_PendingStorage"]

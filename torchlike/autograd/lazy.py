@@ -19,8 +19,10 @@ compiles nothing new. A program returns only the results something still referen
 drops the work of the others.
 
 Deferral is for the main thread only (one segment, no locks): elsewhere ops run at the call,
-and a value another thread reads is computed by running its segment there.
+and a value another thread reads is computed by running its segment there. ``TORCHLIKE_DEFER=0``
+in the environment turns it off for the process.
 """
+import os
 import sys
 import threading
 
@@ -417,3 +419,6 @@ def unpause():
 
 _PendingStorage = _PlainStorage = None  # set by torchlike._tensor (the storages live there)
 _calibrate()
+if os.environ.get("TORCHLIKE_DEFER", "1") == "0":  # every op at its call: profiling one op, debugging
+    grad_mode.deferring = False
+    _refresh()

@@ -14,7 +14,7 @@ from ..autograd import grad_mode
 from ..autograd.record import apply
 from .registry import op, REGISTRY, _finish_out
 from .returns import return_type
-from .._tensor import _meta
+from .._storage import _meta
 
 _ADV = "adv"
 

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 from ..autograd.record import apply
 from .registry import REGISTRY, _finish_out, op
 from .._tensor import Tensor
-from .._tensor import _meta
+from .._storage import _meta
 
 
 def _matmul_name(args, statics):

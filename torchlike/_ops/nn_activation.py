@@ -14,7 +14,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from .._tensor import _meta
+from .._storage import _meta
 from ..autograd.record import apply, wrap_any
 from .registry import op, REGISTRY
 

@@ -15,7 +15,7 @@ from .._dtype import _BY_NP
 from ..autograd.record import apply
 from .registry import op, REGISTRY
 from . import linalg as _linalg
-from .._tensor import _meta
+from .._storage import _meta
 
 
 def _legacy(np_dtype):

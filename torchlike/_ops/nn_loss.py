@@ -13,11 +13,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._size import Size
-from .._tensor import Tensor, _known, _legacy_name
+from .._tensor import Tensor, _legacy_name
+from .._storage import _known, _meta
 from ..autograd.record import apply
 from .registry import op, REGISTRY
 from . import reduction as _red
-from .._tensor import _meta
 
 _ENUM = {"none": 0, "mean": 1, "sum": 2}
 

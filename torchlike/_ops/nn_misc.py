@@ -6,12 +6,13 @@ with ``mul``, so its grad_fn is PyTorch's ``MulBackward0``.
 import jax
 import jax.numpy as jnp
 
-from .._tensor import Tensor, _known, _legacy_name
+from .._tensor import Tensor, _legacy_name
+
+from .._storage import _known, _meta
 from ..autograd.record import apply
 from .random import _key
 from .registry import op, REGISTRY
 from . import pointwise as _pw
-from .._tensor import _meta
 
 
 # -- dropout ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from .._size import Size
-from .._tensor import _meta, _store
+from .._storage import _meta, _store
 from ..autograd import lazy
 from ..autograd.record import apply
 from .registry import op, REGISTRY

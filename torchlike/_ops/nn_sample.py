@@ -14,7 +14,7 @@ from .._tensor import Tensor
 from ..autograd.record import apply
 from .random import _key
 from .registry import op, REGISTRY
-from .._tensor import _meta
+from .._storage import _meta
 
 
 def _src_scale(in_size, out_size, scale, align_corners):

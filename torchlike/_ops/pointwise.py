@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from .registry import op, REGISTRY, _finish_out
 from .._tensor import Tensor
 from ..autograd.record import apply
-from .._tensor import _meta
+from .._storage import _meta
 
 
 def _is_tensor(x):

@@ -11,7 +11,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from .creation import _leaf, _size, _dt
-from .._tensor import _meta
+from .._storage import _meta
 
 
 class Generator:

@@ -6,7 +6,7 @@ from ..autograd.record import apply
 from .registry import REGISTRY, _finish_out, op
 from .._tensor import Tensor
 from .returns import return_type
-from .._tensor import _meta
+from .._storage import _meta
 
 
 def _axes(dim):

@@ -34,7 +34,7 @@ from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.node import node_class
 from ..autograd.record import apply
-from .._tensor import _meta
+from .._storage import _meta
 
 REGISTRY = {}
 

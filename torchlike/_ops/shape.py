@@ -9,7 +9,7 @@ from .. import _dtype
 from .registry import op, REGISTRY
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.record import apply
-from .._tensor import _meta
+from .._storage import _meta
 
 
 def _shape_arg(shape):

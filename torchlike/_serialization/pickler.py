@@ -22,7 +22,7 @@ from .. import _dtype
 from .._device import device as _device, of_array
 from .._size import Size
 from .._tensor import Tensor
-from .._tensor import _meta
+from .._storage import _meta
 
 _BATCHSIZE = 1000
 

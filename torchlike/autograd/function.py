@@ -1,6 +1,6 @@
 """User-defined ``torch.autograd.Function``: the one place a derivative is written by hand —
 by the user, in their ``backward``."""
-from .. import _tensor
+from .. import _storage, _tensor
 from . import grad_mode
 from .node import next_seq, node_class
 
@@ -71,7 +71,7 @@ class Function(metaclass=_FunctionMeta):
         node.checks = []
         node.edges = [((a._node, a._out_nr) if a._node is not None else (a._accumulator(), 0))
                       if isinstance(a, Tensor) and a._rg else None for a in args]
-        node.out_avals = tuple((_tensor._meta(o).shape, _tensor._meta(o).dtype, id(o) not in ctx._non_differentiable)
+        node.out_avals = tuple((_storage._meta(o).shape, _storage._meta(o).dtype, id(o) not in ctx._non_differentiable)
                                if isinstance(o, Tensor) else ((), None, False) for o in outs)
         ctx._node = node
         results = []

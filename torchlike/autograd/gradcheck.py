@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype
-from .. import _tensor
+from .. import _storage, _tensor
 from .engine import grad as _grad
 
 
@@ -118,8 +118,8 @@ def _numerical_jacobian(func, inputs, diff_idx, eps):
         flat = x._s[0].reshape(-1)
         columns = []
         for e in range(flat.shape[0]):
-            plus = _outputs(func, inputs, j, flat.at[e].add(eps).reshape(_tensor._meta(x).shape), x)
-            minus = _outputs(func, inputs, j, flat.at[e].add(-eps).reshape(_tensor._meta(x).shape), x)
+            plus = _outputs(func, inputs, j, flat.at[e].add(eps).reshape(_storage._meta(x).shape), x)
+            minus = _outputs(func, inputs, j, flat.at[e].add(-eps).reshape(_storage._meta(x).shape), x)
             columns.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
         n_out = len(columns[0]) if columns else len(_outputs(func, inputs, j, x._s[0], x))
         result.append([np.stack([c[k] for c in columns]) if columns else np.zeros((0, 0))
@@ -137,9 +137,9 @@ def _outputs(func, inputs, j, array, original):
 def _analytical_jacobian(output, diff_inputs, check_grad_dtypes):
     n_out = output.numel()
     jacs = [np.zeros((inp.numel(), n_out), np.asarray(inp._s[0]).dtype) for inp in diff_inputs]
-    flat_shape = _tensor._meta(output).shape
+    flat_shape = _storage._meta(output).shape
     for k in range(n_out):
-        one_hot = jnp.zeros(_tensor._meta(output).size, _tensor._meta(output).dtype).at[k].set(1).reshape(flat_shape)
+        one_hot = jnp.zeros(_storage._meta(output).size, _storage._meta(output).dtype).at[k].set(1).reshape(flat_shape)
         grads = _grad(output, diff_inputs, _tensor.Tensor._wrap(one_hot), retain_graph=True, allow_unused=True)
         for jac, g, inp in zip(jacs, grads, diff_inputs):
             if g is None:

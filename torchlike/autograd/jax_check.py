@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _tensor
+from .. import _storage, _tensor
 
 
 class JaxCheck(tuple):
@@ -77,4 +77,4 @@ def _cotangent(out, grad_output):
     if out.numel() == 1:
         return None
     rng = np.random.default_rng(0)
-    return jnp.asarray(rng.uniform(-1, 1, _tensor._meta(out).shape), _tensor._meta(out).dtype)
+    return jnp.asarray(rng.uniform(-1, 1, _storage._meta(out).shape), _storage._meta(out).dtype)

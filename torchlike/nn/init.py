@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd import grad_mode
 from .._ops.random import _key
-from .._tensor import _meta
+from .._storage import _meta
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",

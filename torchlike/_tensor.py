@@ -2,9 +2,8 @@
 
 The array lives in a one-slot storage (``_s``, see ``_storage.py``) that ``.data`` and
 ``detach()`` share, so an in-place update through either is seen by both, as PyTorch's shared
-storage is. ``detach()``
-also shares the version counter (``_v``); ``.data`` does not, as in PyTorch. Op methods are
-attached by the registry (``torchlike/_ops``), not written here.
+storage is. ``detach()`` also shares the version counter (``_v``); ``.data`` does not, as in
+PyTorch. Op methods are attached by the registry (``torchlike/_ops``), not written here.
 """
 import warnings
 

@@ -13,9 +13,8 @@ it compiles to (``bind``).
 import sys
 import weakref
 
-from .._tensor import Tensor
-
 from .._storage import _LayoutStorage, _NumpyStorage, _set_layout
+from .._tensor import Tensor
 from . import hot
 from .pack import Cell
 

@@ -10,9 +10,8 @@ the backward through the module is also one compiled program. Buffers the forwar
 import jax
 import jax.numpy as jnp
 
-from .._tensor import Tensor
-
 from .._storage import _keep, _restore
+from .._tensor import Tensor
 from .._ops import random as _random
 from ..autograd import grad_mode, lazy
 from ..autograd.node import node_class

@@ -9,9 +9,8 @@ moved, so a model or optimizer that grows state between calls is noticed and rec
 """
 import types
 
-from .._tensor import Tensor
-
 from .._storage import _raw
+from .._tensor import Tensor
 from .pack import Packed, verify
 
 _MAX_DEPTH = 4

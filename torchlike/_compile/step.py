@@ -21,9 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend.core import jaxpr_as_fun
 
-from .._tensor import Tensor
-
 from .._storage import _LayoutStorage, _Storage, _keep, _restore, _set_layout
+from .._tensor import Tensor
 from ..autograd import grad_mode, lazy
 from .._ops import random as _random
 from .._ops.nn_conv import _channels_last

@@ -9,8 +9,8 @@ import numpy as np
 
 from .. import _dtype
 from .._device import device as _device_cls, place as _device_place
-from .._tensor import Tensor, _check_requires_grad
 from .._storage import _meta, _numpy_storage
+from .._tensor import Tensor, _check_requires_grad
 
 
 def _place(arr, device):

@@ -9,12 +9,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype
+from .._storage import _meta
 from .._tensor import Tensor, _wrap_dim
 from ..autograd import grad_mode
 from ..autograd.record import apply
 from .registry import op, REGISTRY, _finish_out
 from .returns import return_type
-from .._storage import _meta
 
 _ADV = "adv"
 

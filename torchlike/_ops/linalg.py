@@ -2,10 +2,10 @@
 (``matmul`` of two matrices records ``MmBackward0``, of two vectors ``DotBackward0``, ...)."""
 import jax.numpy as jnp
 
+from .._storage import _meta
+from .._tensor import Tensor
 from ..autograd.record import apply
 from .registry import REGISTRY, _finish_out, op
-from .._tensor import Tensor
-from .._storage import _meta
 
 
 def _matmul_name(args, statics):

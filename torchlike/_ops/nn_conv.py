@@ -12,10 +12,10 @@ import jax
 import jax.numpy as jnp
 
 from .._dtype import _BY_NP
+from .._storage import _meta
 from ..autograd.record import apply
 from .registry import op, REGISTRY
 from . import linalg as _linalg
-from .._storage import _meta
 
 
 def _legacy(np_dtype):

@@ -13,8 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._size import Size
-from .._tensor import Tensor, _legacy_name
 from .._storage import _known, _meta
+from .._tensor import Tensor, _legacy_name
 from ..autograd.record import apply
 from .registry import op, REGISTRY
 from . import reduction as _red

@@ -6,9 +6,8 @@ with ``mul``, so its grad_fn is PyTorch's ``MulBackward0``.
 import jax
 import jax.numpy as jnp
 
-from .._tensor import Tensor, _legacy_name
-
 from .._storage import _known, _meta
+from .._tensor import Tensor, _legacy_name
 from ..autograd.record import apply
 from .random import _key
 from .registry import op, REGISTRY

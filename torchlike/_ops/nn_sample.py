@@ -10,11 +10,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._storage import _meta
 from .._tensor import Tensor
 from ..autograd.record import apply
 from .random import _key
 from .registry import op, REGISTRY
-from .._storage import _meta
 
 
 def _src_scale(in_size, out_size, scale, align_corners):

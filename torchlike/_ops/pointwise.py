@@ -3,10 +3,10 @@ which is PyTorch's."""
 import jax
 import jax.numpy as jnp
 
+from .._storage import _meta
 from .registry import op, REGISTRY, _finish_out
 from .._tensor import Tensor
 from ..autograd.record import apply
-from .._storage import _meta
 
 
 def _is_tensor(x):

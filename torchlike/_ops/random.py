@@ -9,9 +9,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype
+from .._storage import _meta
 from .._tensor import Tensor
 from .creation import _leaf, _size, _dt
-from .._storage import _meta
 
 
 class Generator:

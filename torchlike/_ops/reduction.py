@@ -2,11 +2,11 @@
 import jax
 import jax.numpy as jnp
 
+from .._storage import _meta
 from ..autograd.record import apply
 from .registry import REGISTRY, _finish_out, op
 from .._tensor import Tensor
 from .returns import return_type
-from .._storage import _meta
 
 
 def _axes(dim):

@@ -30,11 +30,11 @@ Fields of ``@op``:
 """
 import inspect
 
+from .._storage import _meta
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.node import node_class
 from ..autograd.record import apply
-from .._storage import _meta
 
 REGISTRY = {}
 

@@ -6,10 +6,10 @@ import jax
 import jax.numpy as jnp
 
 from .. import _dtype
+from .._storage import _meta
 from .registry import op, REGISTRY
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.record import apply
-from .._storage import _meta
 
 
 def _shape_arg(shape):

@@ -21,8 +21,8 @@ import numpy as np
 from .. import _dtype
 from .._device import device as _device, of_array
 from .._size import Size
-from .._tensor import Tensor
 from .._storage import _meta
+from .._tensor import Tensor
 
 _BATCHSIZE = 1000
 

@@ -7,8 +7,8 @@ flagged ``_is_buffer`` (``isinstance(t, Buffer)`` checks the flag).
 import jax.numpy as jnp
 
 from .. import _dtype
-from .._tensor import Tensor
 from .._storage import _storage
+from .._tensor import Tensor
 
 __all__ = ["Parameter", "UninitializedParameter", "is_lazy", "Buffer", "UninitializedBuffer",
            "UninitializedTensorMixin"]

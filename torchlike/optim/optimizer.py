@@ -23,8 +23,8 @@ import numpy as np
 
 from .. import _dtype
 from .._functions import typename
-from .._tensor import Tensor
 from .._storage import _meta, _store
+from .._tensor import Tensor
 from ..autograd import grad_mode, lazy
 from ..autograd.record import wrap_any
 from ..utils.hooks import RemovableHandle

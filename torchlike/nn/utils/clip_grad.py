@@ -4,8 +4,8 @@ import warnings
 
 import jax.numpy as jnp
 
-from ..._tensor import Tensor
 from ..._storage import _meta
+from ..._tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 

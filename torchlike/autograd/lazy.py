@@ -22,6 +22,7 @@ Deferral is for the main thread only (one segment, no locks): elsewhere ops run 
 and a value another thread reads is computed by running its segment there. ``TORCHLIKE_DEFER=0``
 in the environment turns it off for the process.
 """
+import functools
 import os
 import sys
 import threading
@@ -204,15 +205,11 @@ def record(entry, xs, recording=False):
 
 
 _SCALARS = (int, float, complex, np.generic)
-_defaults = []
-
-
+@functools.cache
 def _default_devices():
     """{the default device}, or all devices where there are several (no deferral then)."""
-    if not _defaults:
-        devices = jax.local_devices()
-        _defaults.append(set(devices) if len(devices) > 1 else {jax.devices()[0]})
-    return _defaults[0]
+    devices = jax.local_devices()
+    return set(devices) if len(devices) > 1 else {jax.devices()[0]}
 
 
 def backward_recorded():
@@ -330,15 +327,7 @@ def _run(seg, values, live):
 
 def _replay(ops, ext, values):
     """The segment op by op, each through its cached jit: what eager execution does."""
-    vals = []
-    jits = _jits
-    for eid, refs, several in ops:
-        out = jits[eid](*[None if r is None else (vals[r] if r >= 0 else ext[~r]) for r in refs])
-        if several:
-            vals.extend(out)
-        else:
-            vals.append(out)
-    for p, v in zip(values, vals):
+    for p, v in zip(values, _walk([(_jits[eid], refs, several) for eid, refs, several in ops], ext)):
         p.value = v
 
 
@@ -346,15 +335,22 @@ def _program(ops, live):
     steps = [(_fns[eid], refs, several) for eid, refs, several in ops]
 
     def program(ext):
-        vals = []
-        for fn, refs, several in steps:
-            out = fn(*[None if r is None else (vals[r] if r >= 0 else ext[~r]) for r in refs])
-            if several:
-                vals.extend(out)
-            else:
-                vals.append(out)
+        vals = _walk(steps, ext)
         return [vals[k] for k in live]
     return program
+
+
+def _walk(steps, ext):
+    """Every value of a segment: each (function, input refs, several outputs?) in ``steps`` on
+    the values before it and the segment's inputs ``ext``; run as it is, or traced by jit."""
+    vals = []
+    for fn, refs, several in steps:
+        out = fn(*[None if r is None else (vals[r] if r >= 0 else ext[~r]) for r in refs])
+        if several:
+            vals.extend(out)
+        else:
+            vals.append(out)
+    return vals
 
 
 # Code that reads every value as soon as it is made (printing each step, ``.item()`` after each

@@ -39,7 +39,6 @@ _CREATE_GRAPH_CYCLE = (
 _UNUSED = ("The differentiated Tensor at index {i} appears to not have been used in the graph. Set "
            "allow_unused=True if this is the desired behavior.")
 
-_ONE_ELEMENT = ((), (1,), (1, 1))
 _SEQ = operator.attrgetter("seq")
 _meta = _store = None  # torchlike._tensor's: what a tensor holds, and a write of a storage
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
@@ -116,7 +115,7 @@ def _seeds(tensors, grads, who):
         if not t._rg:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         if g is None:
-            if _meta(t).shape not in _ONE_ELEMENT and t.numel() != 1:
+            if t.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if not (t.dtype.is_floating_point or t.dtype.is_complex):
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "

@@ -26,6 +26,8 @@ from ._ops import __all__ as _ops_all
 from ._ops.random import Generator as Generator, default_generator as default_generator
 from ._functions import *  # noqa: F401,F403
 from ._functions import __all__ as _functions_all
+from ._precision import set_float32_matmul_precision as set_float32_matmul_precision, \
+    get_float32_matmul_precision as get_float32_matmul_precision
 from . import nn as nn
 from . import optim as optim
 from . import cuda as cuda, backends as backends, distributed as distributed

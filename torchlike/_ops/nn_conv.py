@@ -14,6 +14,7 @@ import jax.numpy as jnp
 from .._dtype import _BY_NP
 from .._storage import _meta
 from ..autograd.record import apply
+from ..backends import cudnn
 from .registry import op, REGISTRY
 from . import linalg as _linalg
 
@@ -99,11 +100,11 @@ def _channels_last():
     return jax.default_backend() == "cpu"
 
 
-def _conv2d_channels_last(input, weight, stride, padding, dilation, groups):
+def _conv2d_channels_last(input, weight, stride, padding, dilation, groups, precision):
     out = jax.lax.conv_general_dilated(
         jnp.transpose(input, (0, 2, 3, 1)), jnp.transpose(weight, (2, 3, 1, 0)), window_strides=stride,
         padding=[(p, p) for p in padding], rhs_dilation=dilation,
-        dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=groups)
+        dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=groups, precision=precision)
     return jnp.transpose(out, (0, 3, 1, 2))
 
 
@@ -156,16 +157,19 @@ def uses_patches(input_shape, weight_shape, stride, padding, dilation=(1, 1), gr
 
 
 @op("ConvolutionBackward0", nt=3, method=False, out=False, promote=None)
-def _convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
+def _convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups, allow_tf32):
     n = input.ndim - 2
+    # PyTorch's cuDNN convolutions take TensorFloat-32 unless told not to; XLA's GPU default
+    # does the same, and the global matmul precision (full float32) must not override it
+    precision = jax.lax.Precision.DEFAULT if allow_tf32 else jax.lax.Precision.HIGHEST
     if not transposed and n == 2 and uses_patches(input.shape, weight.shape, stride, padding, dilation, groups):
         out = _conv2d_patches(input, weight, stride, padding)
     elif not transposed and n == 2 and _channels_last():
-        out = _conv2d_channels_last(input, weight, stride, padding, dilation, groups)
+        out = _conv2d_channels_last(input, weight, stride, padding, dilation, groups, precision)
     elif not transposed:
         out = jax.lax.conv_general_dilated(
             input, weight, window_strides=stride, padding=[(p, p) for p in padding], rhs_dilation=dilation,
-            dimension_numbers=_dims(n), feature_group_count=groups)
+            dimension_numbers=_dims(n), feature_group_count=groups, precision=precision)
     else:
         # weight is (in, out/groups, *k): regroup to (out, in/groups, *k), flip the window, and run
         # the forward convolution of the input dilated by the stride.
@@ -177,7 +181,7 @@ def _convolution(input, weight, bias, stride, padding, dilation, transposed, out
                 zip(k, dilation, padding, output_padding)]
         out = jax.lax.conv_general_dilated(
             input, w, window_strides=(1,) * n, padding=pads, lhs_dilation=stride, rhs_dilation=dilation,
-            dimension_numbers=_dims(n), feature_group_count=groups)
+            dimension_numbers=_dims(n), feature_group_count=groups, precision=precision)
     if bias is not None:
         out = out + bias.reshape((1, -1) + (1,) * n)
     return out
@@ -189,7 +193,7 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     output_padding, padding = _tuple(output_padding, n), _tuple(padding, n)
     _check_conv(input, weight, bias, padding, dilation, transposed, groups, n)
     return apply(REGISTRY["_convolution"], (input, weight, bias),
-                 (stride, padding, dilation, bool(transposed), output_padding, int(groups)))
+                 (stride, padding, dilation, bool(transposed), output_padding, int(groups), bool(cudnn.allow_tf32)))
 
 
 def _string_padding(padding, weight, stride, dilation, n):

@@ -1,5 +1,7 @@
-"""torch.backends.cudnn: flags with PyTorch's defaults. XLA picks its GPU kernels itself, so
-setting them changes nothing; ``deterministic`` is best served by XLA_FLAGS=--xla_gpu_deterministic_ops."""
+"""torch.backends.cudnn: flags with PyTorch's defaults. ``allow_tf32`` is read by each
+convolution (TensorFloat-32 on a GPU, as PyTorch's cuDNN convolutions; full float32 when
+False). XLA picks its GPU kernels itself, so the others change nothing; ``deterministic`` is
+best served by XLA_FLAGS=--xla_gpu_deterministic_ops."""
 import contextlib
 
 from .._device import local_devices

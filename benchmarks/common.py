@@ -36,6 +36,18 @@ def stored(t):
     return getattr(raw, "pack", raw)
 
 
+def torch_device(torch):
+    """Where the PyTorch rows run: on the GPU when JAX's default device is one (gpu.sh), so that
+    each row computes on the same device; else the CPU."""
+    import jax
+    return "cuda" if jax.default_backend() == "gpu" and torch.cuda.is_available() else "cpu"
+
+
+def torch_sync(torch, device):
+    """A row's wait for PyTorch's queued GPU work (None on the CPU, where its ops return done)."""
+    return None if device == "cpu" else (lambda out: torch.cuda.synchronize())
+
+
 def first_call_ms(make_and_step):
     t0 = time.perf_counter()
     make_and_step()

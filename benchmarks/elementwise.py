@@ -8,7 +8,7 @@ import sys
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from common import interleaved_us, machine, stored, table  # noqa: E402
+from common import interleaved_us, machine, stored, table, torch_device, torch_sync  # noqa: E402
 
 
 def main():
@@ -37,9 +37,10 @@ def main():
              ("cached jax.jit(mul)", lambda: keep(mul(xa, xb)), sync)]
     try:
         import torch
-        ta = torch.tensor([1.0, 2.0], requires_grad=True)
-        tb = torch.tensor([3.0, 4.0], requires_grad=True)
-        steps.append(("PyTorch a * b", lambda: ta * tb, None))
+        device = torch_device(torch)
+        ta = torch.tensor([1.0, 2.0], requires_grad=True, device=device)
+        tb = torch.tensor([3.0, 4.0], requires_grad=True, device=device)
+        steps.append(("PyTorch a * b", lambda: ta * tb, torch_sync(torch, device)))
     except ImportError:
         pass
     for _ in range(40):  # the steady state: batches enough for each segment to become a program
@@ -52,7 +53,7 @@ def main():
     read = [("torchlike a * b, read at once", read_now, jax.block_until_ready),
             ("cached jax.jit(mul), waited for", lambda: mul(xa, xb), jax.block_until_ready)]
     read_rows = interleaved_us(read, warmup=20, repeat=25, number=1000)
-    print(f"machine: {machine()}; jax {jax.__version__}")
+    print(f"machine: {machine()}; jax {jax.__version__}; devices {jax.devices()}")
     table("one elementwise op on tensors that require grad, results kept", rows,
           ["cached jax.jit(mul)", "PyTorch a * b"])
     table("one elementwise op, each result read at once", read_rows + rows[1:2], ["cached jax.jit(mul)"])

@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np  # noqa: E402
 
-from common import first_call_ms, interleaved_us, machine, stored, table  # noqa: E402
+from common import first_call_ms, interleaved_us, machine, stored, table, torch_device, torch_sync  # noqa: E402
 
 LR = 1e-3
 rng = np.random.default_rng(0)
@@ -30,9 +30,9 @@ def eager_step(T, x, y, params):
     return loss
 
 
-def make_eager(T):
-    x, y = T.tensor(DATA["x"]), T.tensor(DATA["y"])
-    params = [T.tensor(DATA[k], requires_grad=True) for k in ("w1", "b1", "w2", "b2")]
+def make_eager(T, device=None):
+    x, y = T.tensor(DATA["x"], device=device), T.tensor(DATA["y"], device=device)
+    params = [T.tensor(DATA[k], requires_grad=True, device=device) for k in ("w1", "b1", "w2", "b2")]
     return lambda: (eager_step(T, x, y, params), params)
 
 
@@ -105,15 +105,17 @@ def main():
     try:
         import torch
         torch.set_num_threads(os.cpu_count())
-        first.append(("PyTorch eager", first_call_ms(lambda: make_eager(torch)())))
-        steps.append(("PyTorch eager", make_eager(torch), None))
+        device = torch_device(torch)
+        tsync = torch_sync(torch, device)
+        first.append(("PyTorch eager", first_call_ms(lambda: (tsync or id)(make_eager(torch, device)()))))
+        steps.append(("PyTorch eager", make_eager(torch, device), tsync))
     except ImportError:
         print("(PyTorch not installed: its row is missing)")
     first.append(("pure JAX jit", first_call_ms(lambda: sync(make_jax()()))))
     steps.append(("pure JAX jit", make_jax(), sync))
     steps.append(("pure JAX jit + grads out", make_jax(with_grads=True), sync))
     rows = interleaved_us(steps, repeat=25)
-    print(f"machine: {machine()}; jax {jax.__version__}")
+    print(f"machine: {machine()}; jax {jax.__version__}; devices {jax.devices()}")
     table("tutorial MLP step", rows, ["PyTorch eager", "pure JAX jit"])
     print("\nfirst step, compilation included (ms): " + ", ".join(f"{n} {v:.0f}" for n, v in first))
 

@@ -63,7 +63,10 @@ def jax_resnet18_step(batch, layout="NCHW", seed=0):
             return patches_nhwc(x, w, (stride, stride), (pad, pad))
         if nhwc and oihw_weights:
             w = jnp.transpose(w, (2, 3, 1, 0))
-        return jax.lax.conv_general_dilated(x, w, (stride, stride), [(pad, pad)] * 2, dimension_numbers=dn)
+        # XLA's default precision, as torchlike's and PyTorch's convolutions (TensorFloat-32 on a
+        # GPU): importing torchlike sets JAX's global default to full float32 for matmuls
+        return jax.lax.conv_general_dilated(x, w, (stride, stride), [(pad, pad)] * 2, dimension_numbers=dn,
+                                            precision=jax.lax.Precision.DEFAULT)
 
     def batchnorm(x, p):
         mean = x.mean(red)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmarks on a GPU machine: run from the repository root there. Installs nothing from the
-# internet: it uses the Python environment it finds (jax with CUDA, PyTorch with CUDA for its
+# internet: it uses the Python environment it finds (jax with CUDA; PyTorch with CUDA, if there, for its
 # rows, and this checkout). First the GPU checks (gpu_check.py: matmul and convolution
 # precision, a resnet18 step against PyTorch) and the deferred-execution tests on the GPU, then
 # the benchmarks, PyTorch's rows on the same GPU. Finishes within 8 minutes: each step has its
@@ -19,7 +19,8 @@ limit() {  # the step's own limit, or what is left before the deadline if that i
 out="${OUT:-.}/gpu-benchmarks.txt"
 {
   echo "== $(date -u +%FT%TZ) $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)"
-  "$py" -c "import jax, numpy, torch; print('jax', jax.__version__, jax.devices(), 'numpy', numpy.__version__, 'torch', torch.__version__)" || exit 1
+  "$py" -c "import jax, numpy; print('jax', jax.__version__, jax.devices(), 'numpy', numpy.__version__)" || exit 1
+  "$py" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" || echo "no PyTorch: its rows are left out"
   timeout "$(limit 60)" "$py" examples/mlp.py | tail -3 || exit 1
   timeout "$(limit 150)" "$py" benchmarks/gpu_check.py
   CI=true timeout "$(limit 120)" "$py" -m pytest -q -p no:warnings -p no:cacheprovider tests/autograd/test_deferred.py

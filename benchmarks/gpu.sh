@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The benchmarks on a GPU machine: run from the repository root there. Installs nothing from the
-# internet: it uses the Python environment it finds (jax with CUDA; PyTorch with CUDA, if there, for its
-# rows, and this checkout). First the GPU checks (gpu_check.py: matmul and convolution
-# precision, a resnet18 step against PyTorch) and the deferred-execution tests on the GPU, then
-# the benchmarks, PyTorch's rows on the same GPU. Finishes within 8 minutes: each step has its
-# own time limit, cut to what is left of 470 s (on an H200 the whole script took 3.7 minutes).
-# Writes everything to gpu-benchmarks.txt (in $OUT when that is set).
+# internet: it uses the Python environment it finds (jax with CUDA, PyTorch with CUDA for its
+# rows if it is there, and this checkout). First the GPU checks (gpu_check.py: matmul and
+# convolution precision, a resnet18 step against PyTorch) and the deferred-execution tests on
+# the GPU, then the benchmarks, PyTorch's rows on the same GPU. Finishes within 8 minutes: each
+# step has its own time limit, cut to what is left of 470 s (on an H200 the whole script took
+# 3.7 minutes). Writes everything to gpu-benchmarks.txt (in $OUT when that is set).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export JAX_PLATFORMS="${JAX_PLATFORMS:-cuda,cpu}"

@@ -44,8 +44,9 @@ def torch_device(torch):
 
 
 def torch_sync(torch, device):
-    """A row's wait for PyTorch's queued GPU work (None on the CPU, where its ops return done)."""
-    return None if device == "cpu" else (lambda out: torch.cuda.synchronize())
+    """A row's wait for PyTorch's queued GPU work (nothing to wait for on the CPU, where its ops
+    return done)."""
+    return (lambda out: None) if device == "cpu" else (lambda out: torch.cuda.synchronize())
 
 
 def first_call_ms(make_and_step):

@@ -107,7 +107,7 @@ def main():
         torch.set_num_threads(os.cpu_count())
         device = torch_device(torch)
         tsync = torch_sync(torch, device)
-        first.append(("PyTorch eager", first_call_ms(lambda: (tsync or id)(make_eager(torch, device)()))))
+        first.append(("PyTorch eager", first_call_ms(lambda: tsync(make_eager(torch, device)()))))
         steps.append(("PyTorch eager", make_eager(torch, device), tsync))
     except ImportError:
         print("(PyTorch not installed: its row is missing)")

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np  # noqa: E402
 
-from common import interleaved_us, machine, stored, table, torch_device  # noqa: E402
+from common import interleaved_us, machine, stored, table, torch_device, torch_sync  # noqa: E402
 
 
 SETTLE = 50  # eager steps before the steady-state row: the segment compiles after about 35
@@ -47,6 +47,7 @@ def make_torch_eager(batch):
     import torch
     from resnet_refs import torch_resnet18
     device = torch_device(torch)
+    sync = torch_sync(torch, device)
     torch.manual_seed(0)
     model = torch_resnet18().to(device)
     optim = torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
@@ -57,8 +58,7 @@ def make_torch_eager(batch):
         loss = (model(x) - labels).sum()
         loss.backward()
         optim.step()
-        if device != "cpu":
-            torch.cuda.synchronize()
+        sync(loss)
         return loss
     return step
 
@@ -110,24 +110,25 @@ def main():
     import jax
     print(f"machine: {machine()}; jax {jax.__version__}; devices {jax.devices()}")
     for batch in args.batches:
-        makers = [("torchlike eager", lambda: make_torchlike_eager(batch)),
-                  (f"torchlike eager, {SETTLE} steps on", lambda: _settled(make_torchlike_eager(batch))),
-                  ("torchlike compiled", lambda: make_torchlike_eager(batch, compiled=True)),
-                  ("pure JAX jit NCHW", lambda: make_jax(batch, "NCHW")),
-                  ("pure JAX jit NHWC", lambda: make_jax(batch, "NHWC"))]
+        # (name, make, whether its first steps are first steps: the settled row's are not)
+        makers = [("torchlike eager", lambda: make_torchlike_eager(batch), True),
+                  (f"torchlike eager, {SETTLE} steps on", lambda: _settled(make_torchlike_eager(batch)), False),
+                  ("torchlike compiled", lambda: make_torchlike_eager(batch, compiled=True), True),
+                  ("pure JAX jit NCHW", lambda: make_jax(batch, "NCHW"), True),
+                  ("pure JAX jit NHWC", lambda: make_jax(batch, "NHWC"), True)]
         if jax.default_backend() == "cpu":  # the rows that explain torchlike's CPU convolutions
-            makers += [("pure JAX jit NHWC/OIHW", lambda: make_jax(batch, "NHWC/OIHW")),
-                       ("pure JAX jit NHWC/patches", lambda: make_jax(batch, "NHWC/patches"))]
+            makers += [("pure JAX jit NHWC/OIHW", lambda: make_jax(batch, "NHWC/OIHW"), True),
+                       ("pure JAX jit NHWC/patches", lambda: make_jax(batch, "NHWC/patches"), True)]
         try:
             import torch
             torch.set_num_threads(os.cpu_count())
-            makers.insert(2, ("PyTorch eager", lambda: make_torch_eager(batch)))
+            makers.insert(2, ("PyTorch eager", lambda: make_torch_eager(batch), True))
         except ImportError:
             pass
         steps, firsts = [], []
-        for name, make in makers:
+        for name, make, first in makers:
             first_ms, step = _first(make)
-            if "steps on" not in name:
+            if first:
                 firsts.append((name, first_ms))
             steps.append((name, step, _sync))
         rows = [(name, us / 1e3) for name, us in interleaved_us(steps, warmup=1, repeat=args.repeat, number=2)]

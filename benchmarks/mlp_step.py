@@ -17,37 +17,49 @@ DATA = {k: rng.standard_normal(s).astype(np.float32)
         for k, s in dict(x=(5, 3), y=(5,), w1=(3, 4), b1=(4,), w2=(4, 1), b2=(1,)).items()}
 
 
-def eager_step(T, x, y, params):
+def make_data(T, device=None):
+    """x, y and the parameters [w1, b1, w2, b2] as ``T`` tensors (torchlike or torch)."""
+    x, y = T.tensor(DATA["x"], device=device), T.tensor(DATA["y"], device=device)
+    return x, y, [T.tensor(DATA[k], requires_grad=True, device=device) for k in ("w1", "b1", "w2", "b2")]
+
+
+def loss_of(x, y, params):
     w1, b1, w2, b2 = params
     y1 = x @ w1 + b1
     y2 = y1 @ w2 + b2
-    loss = ((y - y2.squeeze()) ** 2).sum()
-    loss.backward()
+    return ((y - y2.squeeze()) ** 2).sum()
+
+
+def sgd_update(T, params):
+    """The tutorial's update by hand: under no_grad, then the gradients dropped."""
     with T.no_grad():
         for p in params:
             p -= LR * p.grad
             p.grad = None
+
+
+def eager_step(T, x, y, params):
+    loss = loss_of(x, y, params)
+    loss.backward()
+    sgd_update(T, params)
     return loss
 
 
 def make_eager(T, device=None):
-    x, y = T.tensor(DATA["x"], device=device), T.tensor(DATA["y"], device=device)
-    params = [T.tensor(DATA[k], requires_grad=True, device=device) for k in ("w1", "b1", "w2", "b2")]
+    x, y, params = make_data(T, device)
     return lambda: (eager_step(T, x, y, params), params)
 
 
 def make_compiled(T, schedule=False):
     """``schedule``: a scheduler sets a new learning rate after every step (a warmup or
     per-batch cosine schedule), so each call's learning rate is new."""
-    x, y = T.tensor(DATA["x"]), T.tensor(DATA["y"])
-    params = [T.tensor(DATA[k], requires_grad=True) for k in ("w1", "b1", "w2", "b2")]
+    x, y, params = make_data(T)
     opt = T.optim.SGD(params, lr=LR)
     scheduler = T.optim.lr_scheduler.LambdaLR(opt, lambda k: 1 / (1 + 1e-6 * k)) if schedule else None
 
     def step(x, y):
-        w1, b1, w2, b2 = params
         opt.zero_grad()
-        loss = ((y - ((x @ w1 + b1) @ w2 + b2).squeeze()) ** 2).sum()
+        loss = loss_of(x, y, params)
         loss.backward()
         opt.step()
         return loss

@@ -11,7 +11,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 sys.path.insert(0, os.path.dirname(__file__))
 
 from common import machine  # noqa: E402
-from mlp_step import DATA, LR  # noqa: E402
+from mlp_step import LR, loss_of, make_data, sgd_update  # noqa: E402
 
 
 def per_op_us(cases, flush, n=250, repeat=30):
@@ -32,24 +32,19 @@ def per_op_us(cases, flush, n=250, repeat=30):
 
 def sections_us(T, flush, steps=3000):
     """Median microseconds per step of each section of the tutorial's loop."""
-    x, y = T.tensor(DATA["x"]), T.tensor(DATA["y"])
-    params = [T.tensor(DATA[k], requires_grad=True) for k in ("w1", "b1", "w2", "b2")]
+    x, y, params = make_data(T)
     clock = time.perf_counter
     names = ("previous segment run", "forward recorded", "backward recorded", "update recorded")
     times = {k: [] for k in names}
     for i in range(steps + 300):
-        w1, b1, w2, b2 = params
         t0 = clock()
         flush()  # what the step's first op would do: run the last step's segment
         t1 = clock()
-        loss = ((y - ((x @ w1 + b1) @ w2 + b2).squeeze()) ** 2).sum()
+        loss = loss_of(x, y, params)
         t2 = clock()
         loss.backward()
         t3 = clock()
-        with T.no_grad():
-            for p in params:
-                p -= LR * p.grad
-                p.grad = None
+        sgd_update(T, params)
         t4 = clock()
         if i >= 300:
             for k, a, b in zip(names, (t0, t1, t2, t3), (t1, t2, t3, t4)):
@@ -61,8 +56,7 @@ def main():
     import jax
     import torchlike as T
     from torchlike.autograd import lazy
-    x, y = T.tensor(DATA["x"]), T.tensor(DATA["y"])
-    w1, b1, w2, b2 = (T.tensor(DATA[k], requires_grad=True) for k in ("w1", "b1", "w2", "b2"))
+    x, y, (w1, b1, w2, b2) = make_data(T)
     h = x @ w1 + b1
     out = h @ w2 + b2
     d = y - out.squeeze()

@@ -543,6 +543,7 @@ class _VjpSpec:
     saves = None
     saves_out = False
     seq = False
+    edges = None  # grad_fn.next_functions shows every input
     node_class = staticmethod(node_class)
 
     def __init__(self, key, name, n_saved):

@@ -357,7 +357,7 @@ class Tensor:
         self._s = _storage(value._s[0]) if value._s is self._s else value._s
 
     # -- in-place writes -------------------------------------------------------------------------
-    def _set_result(self, result, check_leaf=True):
+    def _set_result(self, result):
         """Makes ``self`` hold ``result`` in place: shared storage updated, version bumped, and
         the new grad_fn adopted. The leaf check runs before any work (see ``_check_inplace``)."""
         arr = _meta(result)
@@ -431,5 +431,6 @@ from .autograd import record as _record  # noqa: E402
 _record.Tensor = Tensor
 _record._wrap = Tensor._wrap
 _record._wrap_storage = Tensor._wrap_storage
+_record.install_native()
 from .autograd import engine as _engine  # noqa: E402  (imported after the class: it needs record.Tensor)
 from .autograd.node import AccumulateGrad as _AccumulateGrad  # noqa: E402

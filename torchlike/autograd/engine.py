@@ -115,9 +115,10 @@ def _seeds(tensors, grads, who):
         if not t._rg:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         if g is None:
-            if t.numel() != 1:
+            m = _meta(t)
+            if m.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if not (t.dtype.is_floating_point or t.dtype.is_complex):
+            if m.dtype not in record._DIFF:
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
                                    f"{t.dtype}")
             seeds.append(None)
@@ -144,34 +145,13 @@ class _Plan:
     backward; for ``inputs=`` or ``autograd.grad`` only those on a path to a wanted gradient)."""
 
     def __init__(self, roots, inputs):
-        # Python must run between nodes for hooks and custom Functions: the stepwise path
-        hooked = any(type(e[0]) is AccumulateGrad and e[0].variable._hooks for e in roots)
-        order, seen = [], set()
-        for e in roots:
-            if type(e[0]) is not AccumulateGrad and e[0] not in seen:
-                seen.add(e[0])
-                order.append(e[0])
-        for n in order:  # grows as it goes: every reachable node once
-            if n.pre_hooks or n.hooks or n.key is None:
-                hooked = True
-            for e in n.edges:
-                if e is not None:
-                    t = e[0]
-                    if type(t) is AccumulateGrad:
-                        if t.variable._hooks:
-                            hooked = True
-                    elif t not in seen:
-                        seen.add(t)
-                        order.append(t)
-        # a node is made after the nodes of its inputs: latest first is an execution order,
-        # and PyTorch's (its engine runs ready nodes by sequence number, highest first)
-        order.sort(key=_SEQ, reverse=True)
+        order, hooked = (_native_walk and _native_walk(roots)) or _walk(roots)
         self.order = order
         self.python_between_nodes = hooked
         if inputs is None:
             self.wanted_leaves = None
             self.wanted_caps = ()
-            self.needed = seen  # every reachable node
+            self.needed = set(order)  # every reachable node
             return
         self.wanted_leaves = {e[0] for e in inputs if type(e[0]) is AccumulateGrad}
         self.wanted_caps = {(e[0], e[1]) for e in inputs if type(e[0]) is not AccumulateGrad}
@@ -187,6 +167,38 @@ class _Plan:
                 elif tgt in needed or (tgt, e[1]) in self.wanted_caps:
                     needed.add(n)
         self.needed = needed
+
+
+def _walk(roots):
+    """(every node reachable from the edges ``roots`` in execution order, whether Python must
+    run between nodes: hooks and custom Functions take the stepwise path)."""
+    hooked = any(type(e[0]) is AccumulateGrad and e[0].variable._hooks for e in roots)
+    order, seen = [], set()
+    for e in roots:
+        if type(e[0]) is not AccumulateGrad and e[0] not in seen:
+            seen.add(e[0])
+            order.append(e[0])
+    for n in order:  # grows as it goes: every reachable node once
+        if n.pre_hooks or n.hooks or n.key is None:
+            hooked = True
+        for e in n.edges:
+            if e is not None:
+                t = e[0]
+                if type(t) is AccumulateGrad:
+                    if t.variable._hooks:
+                        hooked = True
+                elif t not in seen:
+                    seen.add(t)
+                    order.append(t)
+    # a node is made after the nodes of its inputs: latest first is an execution order,
+    # and PyTorch's (its engine runs ready nodes by sequence number, highest first)
+    order.sort(key=_SEQ, reverse=True)
+    return order, hooked
+
+
+# ``_native.c``'s versions of ``_walk`` and of ``_Layout`` for backward() without ``inputs=``
+# (set by ``record.install_native``); each gives None where the Python code must run
+_native_walk = _native_layout = None
 
 
 def _check_saved(node):
@@ -248,6 +260,11 @@ class _Layout:
     leaf, so the program's structure can be a hashable cache key."""
 
     def __init__(self, plan, root_edges, input_edges, accumulate):
+        self.captures = []
+        fields = _native_layout and plan.wanted_leaves is None and _native_layout(plan.order, root_edges)
+        if fields:  # every node needed, no gradient captured
+            self.steps, self.flat, self.sizes, self.leaves, self.leaf_index, self.index, self.roots = fields
+            return
         self.index = index = {n: k for k, n in enumerate(plan.order)}
         self.leaves, self.leaf_index = [], {}
         wanted = plan.wanted_leaves
@@ -273,7 +290,8 @@ class _Layout:
         self.flat = flat           # the saved arrays of every step, in order
         self.sizes = tuple(sizes)  # how many each step saved
         self.roots = tuple(self._target(e) for e in root_edges)
-        self.captures = [] if input_edges is None else [self._target(e) for e in input_edges]
+        if input_edges is not None:
+            self.captures = [self._target(e) for e in input_edges]
         for n in plan.order:
             if n.retained:
                 for o in n.retained:

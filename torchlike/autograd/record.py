@@ -7,6 +7,7 @@ it needs from them inside its own compiled program (see ``vjp_pure``), so the ta
 traces ``jax.vjp`` per call. Compiled functions are cached per (op, static arguments, each
 argument's dtype or scalar constant, default dtype); jax.jit then caches per shape.
 """
+import os
 import weakref
 
 import jax
@@ -16,7 +17,7 @@ from jax._src.array import ArrayImpl as _ArrayImpl
 
 from .. import _dtype
 from . import grad_mode, lazy as _lazy
-from .node import _node_classes, next_seq as _next_seq, node_class
+from .node import Node, _node_classes, next_seq as _next_seq, node_class
 
 _state = grad_mode.state
 _ref = weakref.ref
@@ -341,6 +342,30 @@ def wrap_any(x, node=None, out_nr=0):
         _wrap(_lazy.resolve(x), node, out_nr)
 
 
+def install_native():
+    """Makes ``apply``, ``lazy.record`` and the backward engine's planning the C versions of their
+    common case (``_native.c``: an op deferred into the current segment, a backward pass without
+    hooks) where that was built, unless ``TORCHLIKE_NATIVE=0``. They hand every other call to the
+    Python functions, which stay the specification."""
+    global apply, wrap_any, python_set_result
+    if os.environ.get("TORCHLIKE_NATIVE", "1") == "0":
+        return
+    try:
+        from . import _native
+    except ImportError:  # not built (no C compiler at install): the Python path does it all
+        return
+    from . import engine
+    from .node import AccumulateGrad
+    python_set_result = Tensor._set_result
+    Tensor._set_result = _native.setup(globals(), vars(_lazy), Tensor, Node, AccumulateGrad)
+    apply, wrap_any = _native.apply, _native.wrap_any
+    _lazy.record = _native.record
+    _lazy._alive_indices = _native.alive_indices
+    engine._native_walk, engine._native_layout = _native.walk, _native.layout
+
+
+python_apply = apply
+python_set_result = None  # Tensor._set_result in Python, where the C version replaced it
 _quiet = _lazy._quiet  # ops left to run at the call before deferring again (``lazy.py``)
 # set by torchlike._tensor once the class exists (the modules need each other)
 Tensor = _wrap = _wrap_storage = _PendingStorage = _meta = None

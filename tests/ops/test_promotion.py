@@ -10,6 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 import torchlike
 from oracle import oracle
+from torchlike.autograd import lazy
 
 from harness import assert_values
 
@@ -106,3 +107,28 @@ def test_python_scalar_constants_keep_signed_zeros_and_values_apart():
         got = torchlike.tensor([1.0, -2.0]) * s
         want = torch.tensor([1.0, -2.0]) * s
         assert repr(got) == repr(want), (s, got, want)
+
+
+@pytest.mark.parametrize("call", [
+    lambda T: T.ones(3, requires_grad=True) + T.ones(4),
+    lambda T: T.ones(2, 3) * T.ones(4),
+    lambda T: T.ones(2, 3) - T.ones(2, 1, 4),
+    lambda T: T.ones(5, 1, 3).add_(T.ones(2, 4, 1)),
+    lambda T: T.where(T.ones(2, 1) > 0, T.ones(3), T.ones(4, 1, 1, 5)),
+    lambda T: T.maximum(T.ones(3, requires_grad=True), T.ones(2, 2)),
+])
+def test_shapes_that_do_not_broadcast_raise_pytorchs_error(call):
+    """PyTorch's infer_size message, deferred (the op's abstract evaluation raises) or not."""
+    torch = oracle()
+    with pytest.raises(RuntimeError) as theirs:
+        call(torch)
+    for defer in (True, False):
+        if not defer:
+            lazy.pause()
+        try:
+            with pytest.raises(RuntimeError) as ours:
+                call(torchlike)
+        finally:
+            if not defer:
+                lazy.unpause()
+        assert str(ours.value) == str(theirs.value)

@@ -8,6 +8,7 @@ traces ``jax.vjp`` per call. Compiled functions are cached per (op, static argum
 argument's dtype or scalar constant, default dtype); jax.jit then caches per shape.
 """
 import os
+import re
 import weakref
 
 import jax
@@ -192,7 +193,10 @@ def apply(spec, args, statics=()):
         pure = _make_pure(spec, statics, compute, consts)
         jitted = jax.jit(pure)
         entry = _pure[fkey] = (pure, jitted, _lazy.register(pure, jitted) if getattr(spec, "defer", True) else None)
-    out = _lazy.record(entry, xs, rg and _state.enabled) if lazy and entry[2] is not None else None
+    try:
+        out = _lazy.record(entry, xs, rg and _state.enabled) if lazy and entry[2] is not None else None
+    except (TypeError, ValueError) as e:  # the op's abstract evaluation
+        raise _broadcast_error(e) from None
     if out is None:
         if _quiet[0]:
             _lazy.tick()
@@ -202,10 +206,12 @@ def apply(spec, args, statics=()):
             out = entry[1](*xs)
         except ValueError as e:  # no per-op device check: JAX refuses arrays committed to different devices
             if "incompatible devices" not in str(e):
-                raise
+                raise _broadcast_error(e) from None
             from .._device import reconcile_devices
             reconcile_devices(args, e)  # raises PyTorch's error, or moves one-device arrays onto a mesh
             return apply(spec, args, statics)
+        except TypeError as e:
+            raise _broadcast_error(e) from None
         wrap = _wrap
     else:
         wrap = _wrap_pending
@@ -229,6 +235,29 @@ def apply(spec, args, statics=()):
     if spec.saves_out:
         node.checks.append(saved_check(res, None))
     return res
+
+
+_SHAPE = re.compile(r"\(([\d, ]*)\)")
+
+
+def _broadcast_error(e):
+    """JAX's error for shapes that do not broadcast, as PyTorch's: ``infer_size`` folds the
+    shapes left to right and names the first mismatch from the last dimension. Any other error
+    is returned as it is."""
+    text = str(e)
+    if "incompatible shapes for broadcasting" not in text.lower():
+        return e
+    shapes = [tuple(int(d) for d in m.split(",") if d.strip()) for m in _SHAPE.findall(text.split(":", 1)[-1])]
+    a = shapes[0] if shapes else ()
+    for b in shapes[1:]:
+        n = max(len(a), len(b))
+        a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+        for i in range(n - 1, -1, -1):
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                return RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                                    f"non-singleton dimension {i}")
+        a = tuple(max(x, y) for x, y in zip(a, b))
+    return e
 
 
 def _record(spec, fkey, args, xs, sig, statics, out_avals, out_diff):

@@ -190,8 +190,24 @@ def optimizers():
         show(type(opt).__name__, loss, lin.weight, lin.bias, lin.weight.grad)
 
 
+def at_the_call():
+    """The same code with every op run at its call (as code that reads each value does)."""
+    lazy.pause()
+    try:
+        for scenario in (tutorial_loop, constants_and_dtypes, inplace, graphs):
+            print(f"-- {scenario.__name__}, at the call")
+            scenario()
+        a = T.tensor([[1.0, 5.0], [3.0, 2.0]], requires_grad=True)
+        for _ in range(2):  # an op with several results, twice
+            top, idx = a.max(dim=1)
+            show("max at the call", top, idx)
+    finally:
+        lazy.unpause()
+
+
 if __name__ == "__main__":
-    for scenario in (tutorial_loop, constants_and_dtypes, inplace, aliases_and_numpy, graphs, optimizers):
+    for scenario in (tutorial_loop, constants_and_dtypes, inplace, aliases_and_numpy, graphs, optimizers,
+                     at_the_call):
         print(f"-- {scenario.__name__}")
         scenario()
         lazy.flush()

@@ -16,7 +16,8 @@
 
 #define MAXARGS 8
 
-static PyObject *py_apply, *py_record, *py_wrap_any, *py_set_result, *one;     /* record.apply and lazy.record in Python: the fallbacks */
+static PyObject *py_apply, *py_record, *py_wrap_any, *py_set_result, *one;
+static PyObject *quiet, *tick_fn, *several_fkeys;  /* lazy._quiet, lazy.tick; fkeys of ops with several outputs */     /* record.apply and lazy.record in Python: the fallbacks */
 static PyTypeObject *Node_T, *Acc_T, *Tensor_T, *Storage_T, *PendingStorage_T, *Pending_T, *Array_T;
 static PyObject *state;                    /* grad_mode.state (thread-local) */
 static PyObject *lazy_dict;                /* lazy's globals: _current changes per segment */
@@ -383,6 +384,21 @@ done:
     return result;
 }
 
+/* A deferred result's storage, appended to its segment's storages: the Pending ``p`` of the
+ * current segment, else NULL (the Python path). */
+static PyObject *pending_storage(PyObject *p)
+{
+    if (!Py_IS_TYPE(p, Pending_T) || SLOT(p, p_value) != Py_None) return NULL;
+    PyObject *storages = SLOT(SLOT(p, p_seg), g_storages);
+    if (storages == NULL || !PyList_CheckExact(storages)) return NULL;
+    PyObject *s = PendingStorage_T->tp_alloc(PendingStorage_T, 0);
+    if (s == NULL || PyList_Append(s, p) < 0 || PyList_Append(storages, s) < 0) {
+        Py_XDECREF(s);
+        return NULL;
+    }
+    return s;
+}
+
 static PyObject *current_segment(void)  /* borrowed, or NULL with an error set */
 {
     PyObject *seg = PyDict_GetItemWithError(lazy_dict, s_current);
@@ -396,8 +412,9 @@ static PyObject *fast(PyObject *spec, PyObject *targs, PyObject *statics)
     Py_ssize_t n, i;
     PyObject *result = FALLBACK;
     PyObject *fkey = NULL, *lazy = NULL, *enabled_o = NULL, *first = NULL;
-    PyObject *grad_name = NULL, *cls = NULL, *node = NULL, *out_dtype = NULL;
-    int rg = 0, enabled, record, with_node = 0, ready;
+    PyObject *grad_name = NULL, *cls = NULL, *node = NULL, *out_dtype = NULL, *out = NULL, *out_aval = NULL;
+    PyObject *seg = NULL;
+    int rg = 0, enabled, record, with_node = 0, ready, prepared = 0;
     Prep pr;
 
     if (!PyTuple_CheckExact(targs)) return FALLBACK;
@@ -408,10 +425,12 @@ static PyObject *fast(PyObject *spec, PyObject *targs, PyObject *statics)
 
     lazy = PyObject_GetAttr(state, s_lazy);
     if (lazy == NULL) goto error;
-    if (lazy != Py_True) goto done;
-    PyObject *seg = current_segment();
-    if (seg == NULL) goto error;
-    if (seg == Py_None) goto done;
+    int deferring = lazy == Py_True;   /* else the op runs at the call */
+    if (deferring) {
+        seg = current_segment();
+        if (seg == NULL) goto error;
+        if (seg == Py_None) goto done;
+    }
 
     for (i = 0; i < n; i++) {
         PyObject *a = args[i];
@@ -422,7 +441,7 @@ static PyObject *fast(PyObject *spec, PyObject *targs, PyObject *statics)
                 goto done;   /* shared with NumPy, in another layout: the Python path */
             arr = PyList_GET_ITEM(s, 0);
             if (Py_IS_TYPE(s, PendingStorage_T)) {
-                if (!Py_IS_TYPE(arr, Pending_T)) goto done;
+                if (!deferring || !Py_IS_TYPE(arr, Pending_T)) goto done;
                 aval = Py_NewRef(SLOT(arr, p_aval));
             } else if (Py_IS_TYPE(arr, Array_T)) {
                 aval = PyObject_GetAttr(arr, s_aval);
@@ -487,49 +506,84 @@ static PyObject *fast(PyObject *spec, PyObject *targs, PyObject *statics)
     if (enabled < 0) goto error;
     record = rg && enabled;
 
-    ready = prepare(&pr, seg, eid, xs, n, record);
-    if (ready <= 0) { if (ready < 0) goto error; goto done; }
-    if (PyTuple_GET_ITEM(pr.out, 0) != Py_False) { prep_clear(&pr); goto done; }  /* several outputs */
-    PyObject *out_aval = PyTuple_GET_ITEM(pr.out, 1);
+    if (deferring) {
+        ready = prepare(&pr, seg, eid, xs, n, record);
+        if (ready <= 0) { if (ready < 0) goto error; goto done; }
+        if (PyTuple_GET_ITEM(pr.out, 0) != Py_False) { prep_clear(&pr); goto done; }  /* several outputs */
+        prepared = 1;
+        out_aval = Py_NewRef(PyTuple_GET_ITEM(pr.out, 1));
+    } else {
+        /* the op's jitted function now; it changes nothing of torchlike's, so where its result is
+         * not one array, or it raises, the Python path can run it again */
+        int multi = PySet_Contains(several_fkeys, fkey);
+        if (multi != 0) { if (multi < 0) goto error; goto done; }
+        out = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 1), xs, n, NULL);
+        if (out == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_Exception)) goto error;
+            PyErr_Clear();   /* PyTorch's error, or arrays moved between devices: the Python path */
+            goto done;
+        }
+        if (!Py_IS_TYPE(out, Array_T)) {  /* several outputs: from now on the Python path at once */
+            if (PySet_Add(several_fkeys, fkey) < 0) goto error;
+            goto done;
+        }
+        out_aval = PyObject_GetAttr(out, s_aval);
+        if (out_aval == NULL) goto error;
+        int left = truthy(PyList_GET_ITEM(quiet, 0));
+        if (left < 0) goto error;
+        if (left) {  /* lazy.tick(): ops left to run at the call */
+            PyObject *r = PyObject_CallNoArgs(tick_fn);
+            if (r == NULL) goto error;
+            Py_DECREF(r);
+        }
+    }
 
     if (record) {
         grad_name = PyObject_GetAttr(spec, s_grad_name);
-        if (grad_name == NULL) goto error_prep;
+        if (grad_name == NULL) goto error;
         if (grad_name != Py_None) {
             out_dtype = PyObject_GetAttr(out_aval, s_dtype);
-            if (out_dtype == NULL) goto error_prep;
+            if (out_dtype == NULL) goto error;
             with_node = PySet_Contains(diff_dtypes, out_dtype);
-            if (with_node < 0) goto error_prep;
+            if (with_node < 0) goto error;
             if (with_node) {  /* the grad_fn class, by name, or by the overload PyTorch picks */
                 PyObject *name = PyUnicode_CheckExact(grad_name) ? Py_NewRef(grad_name)
                                  : PyObject_CallFunctionObjArgs(grad_name, targs, statics, NULL);
-                if (name == NULL) goto error_prep;
+                if (name == NULL) goto error;
                 cls = PyUnicode_CheckExact(name) ? PyDict_GetItemWithError(node_classes, name) : NULL;
                 if (cls != NULL) Py_INCREF(cls);
                 else if (!PyErr_Occurred()) cls = PyObject_CallOneArg(node_class_fn, name);
                 Py_DECREF(name);
-                if (cls == NULL) goto error_prep;
+                if (cls == NULL) goto error;
             }
         }
     }
 
     /* nothing has changed so far; from here on the op is recorded */
     {
-        PyObject *storages = SLOT(seg, g_storages);
-        PyObject *p = commit(&pr);
-        if (p == NULL) goto error;
+        PyObject *s, *value = out;
+        if (deferring) {
+            prepared = 0;
+            if ((value = commit(&pr)) == NULL) goto error;
+        } else {
+            Py_INCREF(value);
+        }
         if (with_node) {
             PyObject *shape = PyObject_GetAttr(out_aval, s_shape);
-            if (shape == NULL) { Py_DECREF(p); goto error; }
+            if (shape == NULL) { Py_DECREF(value); goto error; }
             node = record_node(cls, spec, fkey, args, n, xs, sig, shape, out_dtype);
             Py_DECREF(shape);
-            if (node == NULL) { Py_DECREF(p); goto error; }
+            if (node == NULL) { Py_DECREF(value); goto error; }
         }
-        PyObject *s = PendingStorage_T->tp_alloc(PendingStorage_T, 0);
-        if (s == NULL || PyList_Append(s, p) < 0 || PyList_Append(storages, s) < 0) {
-            Py_XDECREF(s); Py_DECREF(p); goto error;
+        if (deferring) {
+            s = pending_storage(value);
+            if (s == NULL && !PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "segment ended while recording");
+        } else {
+            s = Storage_T->tp_alloc(Storage_T, 0);
+            if (s != NULL && PyList_Append(s, value) < 0) Py_CLEAR(s);
         }
-        Py_DECREF(p);
+        Py_DECREF(value);
+        if (s == NULL) goto error;
         result = new_tensor(s, node != NULL ? node : Py_None);
         if (result != NULL && node != NULL) {
             PyObject *so = PyObject_GetAttr(spec, s_saves_out);
@@ -543,13 +597,13 @@ static PyObject *fast(PyObject *spec, PyObject *targs, PyObject *statics)
     }
     goto done;
 
-error_prep:
-    prep_clear(&pr);
 error:
     result = NULL;
 done:
+    if (prepared) prep_clear(&pr);
     for (i = 0; i < n; i++) { Py_XDECREF(xs[i]); Py_XDECREF(sig[i]); }
     Py_XDECREF(fkey); Py_XDECREF(lazy); Py_XDECREF(enabled_o); Py_XDECREF(out_dtype);
+    Py_XDECREF(out); Py_XDECREF(out_aval);
     Py_XDECREF(grad_name); Py_XDECREF(cls); Py_XDECREF(node);
     return result;
 }
@@ -595,21 +649,6 @@ static PyObject *alive_indices(PyObject *self, PyObject *items)
 }
 
 /* -- results into tensors ----------------------------------------------------------------------- */
-
-/* A deferred result's storage, appended to its segment's storages: the Pending ``p`` of the
- * current segment, else NULL (the Python path). */
-static PyObject *pending_storage(PyObject *p)
-{
-    if (!Py_IS_TYPE(p, Pending_T) || SLOT(p, p_value) != Py_None) return NULL;
-    PyObject *storages = SLOT(SLOT(p, p_seg), g_storages);
-    if (storages == NULL || !PyList_CheckExact(storages)) return NULL;
-    PyObject *s = PendingStorage_T->tp_alloc(PendingStorage_T, 0);
-    if (s == NULL || PyList_Append(s, p) < 0 || PyList_Append(storages, s) < 0) {
-        Py_XDECREF(s);
-        return NULL;
-    }
-    return s;
-}
 
 /* record.wrap_any(x): a Tensor without a node over a deferred result, in C where it is one of a
  * segment still recording (a backward pass's gradients) */
@@ -925,7 +964,8 @@ static PyObject *setup(PyObject *self, PyObject *args)
             || !(diff_dtypes = get(rec, "_DIFF")) || !(next_seq = get(rec, "_next_seq"))
             || !(bits_fn = get(rec, "_bits")) || !(node_class_fn = get(rec, "node_class"))
             || !(py_wrap_any = get(rec, "wrap_any")) || !(py_set_result = get(rec, "python_set_result")) || !(one_diff = get(rec, "_ONE_DIFF"))
-            || !(avals_d = get(lz, "_avals")) || !(py_record = get(lz, "record")) || !(default_devices_fn = get(lz, "_default_devices")))
+            || !(avals_d = get(lz, "_avals")) || !(py_record = get(lz, "record"))
+            || !(quiet = get(lz, "_quiet")) || !(tick_fn = get(lz, "tick")) || !(default_devices_fn = get(lz, "_default_devices")))
         return NULL;
     PyObject *o;
     if (!(o = get(rec, "_PendingStorage"))) return NULL;
@@ -956,7 +996,12 @@ static PyObject *setup(PyObject *self, PyObject *args)
     Py_DECREF(segment);
     if (bad) return NULL;
     one = PyLong_FromLong(1);
-    if (one == NULL) return NULL;
+    several_fkeys = PySet_New(NULL);
+    if (one == NULL || several_fkeys == NULL) return NULL;
+    if (!PyList_CheckExact(quiet) || PyList_GET_SIZE(quiet) < 1) {
+        PyErr_SetString(PyExc_RuntimeError, "torchlike._native: lazy._quiet is not a one-item list");
+        return NULL;
+    }
     return PyDescr_NewMethod(Tensor_T, &set_result_def);  /* Tensor._set_result */
 }
 

@@ -21,6 +21,14 @@ out="${OUT:-.}/gpu-benchmarks.txt"
   echo "== $(date -u +%FT%TZ) $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)"
   "$py" -c "import jax, numpy; print('jax', jax.__version__, jax.devices(), 'numpy', numpy.__version__)" || exit 1
   "$py" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" || echo "no PyTorch: its rows are left out"
+  # the recording path's C version, compiled in place (this checkout is not pip-installed)
+  inc="$("$py" -c "import sysconfig; print(sysconfig.get_paths()['include'])")"
+  ext="$("$py" -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")"
+  if cc -O2 -shared -fPIC -I"$inc" torchlike/autograd/_native.c -o "torchlike/autograd/_native$ext" 2>/dev/null; then
+    echo "recording path: C (torchlike/autograd/_native.c)"
+  else
+    echo "recording path: Python (no C compiler or Python headers here)"
+  fi
   timeout "$(limit 60)" "$py" examples/mlp.py | tail -3 || exit 1
   timeout "$(limit 150)" "$py" benchmarks/gpu_check.py
   CI=true timeout "$(limit 120)" "$py" -m pytest -q -p no:warnings -p no:cacheprovider tests/autograd/test_deferred.py

@@ -207,6 +207,45 @@ def inplace_not_saved_is_fine(T, see):
 
 
 @scenario
+def product_saves_a_factor_only_for_the_other_factors_gradient(T, see):
+    """PyTorch saves ``a`` of ``a * b`` (and of ``a @ b``, ``a / b``) only when ``b`` requires
+    grad: modifying ``a`` in place afterwards is an error only then."""
+    x = T.tensor([1., 2.], requires_grad=True)
+    w = T.tensor([[1.], [3.]], requires_grad=True)
+    h = x * 3
+    h.mul_(2)                  # h * 2: h is not saved
+    h += 1
+    h.div_(4)                  # h / 4: h is not saved
+    h.sum().backward()
+    see(x.grad, h.grad_fn.name())
+    for other in (T.tensor([2., 5.]), T.tensor([2., 5.], requires_grad=True)):
+        for f in (lambda a, b: a * b, lambda a, b: b * a, lambda a, b: a / b, lambda a, b: b / a,
+                  lambda a, b: a @ b, lambda a, b: T.dot(a, b)):
+            a = x * 1
+            try:
+                out = f(a, other)
+                a.add_(1)
+                out.sum().backward()
+                see("ok", x.grad)
+            except RuntimeError as e:
+                see("raised", str(e)[:120])
+    m1 = T.tensor([[1., 2.]], requires_grad=True)
+    m2 = T.tensor([[1., 0.], [2., 1.]], requires_grad=True)
+    b = T.tensor([1., 1.], requires_grad=True)
+    for grad_m2 in (False, True):
+        m2.requires_grad_(grad_m2)
+        bias, mat1 = b * 1, m1 * 1
+        out = T.addmm(bias, mat1, m2)
+        bias.add_(1)           # the bias is never saved
+        mat1.add_(1)           # mat1 is saved for m2's gradient only
+        try:
+            out.sum().backward()
+            see("ok", m1.grad, b.grad)
+        except RuntimeError as e:
+            see("raised", str(e)[:120])
+
+
+@scenario
 def setitem_on_nonleaf_keeps_gradient(T, see):
     x = T.tensor([1., 2., 3.], requires_grad=True)
     y = x * 2

@@ -41,7 +41,7 @@ def _check_matmul(a, b):
                            f"[{k1}] but got: [{k2}].")
 
 
-@op(_matmul_name, nt=2, dunder="matmul")
+@op(_matmul_name, nt=2, saves={0: (1,), 1: (0,)}, dunder="matmul")
 def matmul(input, other):
     _check_matmul(input, other)
     return jnp.matmul(input, other)
@@ -52,7 +52,7 @@ def _need(x, n, what):
         raise RuntimeError(f"{what} must be a {n}D tensor" if what != "self" else f"self must be a matrix")
 
 
-@op("MmBackward0", nt=2)
+@op("MmBackward0", nt=2, saves={0: (1,), 1: (0,)})
 def mm(input, mat2):
     if input.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -62,7 +62,7 @@ def mm(input, mat2):
     return input @ mat2
 
 
-@op("BmmBackward0", nt=2)
+@op("BmmBackward0", nt=2, saves={0: (1,), 1: (0,)})
 def bmm(input, mat2):
     if input.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -71,7 +71,7 @@ def bmm(input, mat2):
     return jnp.matmul(input, mat2)
 
 
-@op("DotBackward0", nt=2)
+@op("DotBackward0", nt=2, saves={0: (1,), 1: (0,)})
 def dot(input, tensor):
     if input.ndim != 1 or tensor.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
@@ -82,12 +82,12 @@ def dot(input, tensor):
 inner = dot
 
 
-@op("MvBackward0", nt=2)
+@op("MvBackward0", nt=2, saves={0: (1,), 1: (0,)})
 def mv(input, vec):
     return input @ vec
 
 
-@op("MulBackward0", nt=2)
+@op("MulBackward0", nt=2, saves={0: (1,), 1: (0,)})
 def outer(input, vec2):
     return jnp.outer(input, vec2)
 
@@ -96,7 +96,7 @@ ger = outer
 Tensor.ger = outer
 
 
-@op("AddmmBackward0", nt=5, cast=(0, 1, 2))
+@op("AddmmBackward0", nt=5, cast=(0, 1, 2), saves={1: (2,), 2: (1,)})
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return beta * input + alpha * (mat1 @ mat2)
 

@@ -42,7 +42,7 @@ def rsub(input, other, *, alpha=1):
     return other - alpha * input
 
 
-@op("MulBackward0", nt=2, inplace=True, dunder="mul")
+@op("MulBackward0", nt=2, saves={0: (1,), 1: (0,)}, inplace=True, dunder="mul")
 def mul(input, other):
     return input * other
 
@@ -54,7 +54,7 @@ def _div_name(args, statics):
     return "DivBackward0" if _is_tensor(args[0]) else "MulBackward0"
 
 
-@op(_div_name, nt=2, promote="float", inplace=True, dunder="truediv", name="div")
+@op(_div_name, nt=2, promote="float", saves={0: (1,), 1: (0, 1)}, inplace=True, dunder="truediv", name="div")
 def _true_div(input, other):
     return input / other
 

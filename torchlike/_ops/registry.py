@@ -14,7 +14,10 @@ Fields of ``@op``:
             default float; None: the implementation handles dtypes itself.
   saves     indices of tensor parameters the VJP reads (None: all). They are what the tape keeps
             alive and what the in-place modification error checks; unsaved inputs are passed to
-            the VJP as zeros, so a wrong entry shows up as a wrong gradient in tests.
+            the VJP as zeros, so a wrong entry shows up as a wrong gradient in tests. A dict
+            {index: indices of the inputs whose gradients read it} keeps an input only where one
+            of those requires grad, as PyTorch saves ``other`` of ``a * other`` only for ``a``'s
+            gradient (modifying it in place is then no error when ``a`` needs none).
   saves_out PyTorch saves the result (exp, tanh, sigmoid, ...): modifying it in place before
             backward raises PyTorch's error, although torchlike recomputes it from the input.
   cast      indices of the tensor parameters that take part in promotion and are cast to the

@@ -126,6 +126,32 @@ static PyObject *record_node(PyObject *cls, PyObject *spec, PyObject *fkey, PyOb
     }
     saves = PyObject_GetAttr(spec, s_saves);
     if (saves == NULL) goto error;
+    if (PyDict_CheckExact(saves)) {  /* kept only where an input whose gradient reads it requires grad */
+        unsigned long needs = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (!PyObject_TypeCheck(args[i], Tensor_T)) continue;
+            int r = truthy(SLOT(args[i], t_rg));
+            if (r < 0) goto error;
+            if (r) needs |= 1UL << i;
+        }
+        PyObject *kept = PyList_New(0), *k, *readers;
+        Py_ssize_t pos = 0;
+        if (kept == NULL) goto error;
+        while (PyDict_Next(saves, &pos, &k, &readers)) {
+            PyObject *it = PyObject_GetIter(readers), *j;
+            if (it == NULL) { Py_DECREF(kept); goto error; }
+            int keep = 0;
+            while (!keep && (j = PyIter_Next(it)) != NULL) {
+                long jj = PyLong_AsLong(j);
+                Py_DECREF(j);
+                if (jj == -1 && PyErr_Occurred()) break;
+                keep = jj >= 0 && jj < (long)(8 * sizeof needs) && (needs >> jj & 1);
+            }
+            Py_DECREF(it);
+            if (PyErr_Occurred() || (keep && PyList_Append(kept, k) < 0)) { Py_DECREF(kept); goto error; }
+        }
+        Py_SETREF(saves, kept);
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *a = args[i];
         if (!PyObject_TypeCheck(a, Tensor_T)) continue;

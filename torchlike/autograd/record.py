@@ -270,6 +270,14 @@ def _record(spec, fkey, args, xs, sig, statics, out_avals, out_diff):
     saved = xs     # copied only if some input is not saved
     avals = None   # shape and dtype of the inputs not saved
     saves = spec.saves
+    if type(saves) is dict:  # kept only where an input whose gradient reads it requires grad
+        needs = 0
+        i = 0
+        for a in args:
+            if isinstance(a, Tensor) and a._rg:
+                needs |= 1 << i
+            i += 1
+        saves = tuple([k for k, readers in saves.items() if any(needs >> j & 1 for j in readers)])
     i = 0
     for a in args:
         if not isinstance(a, Tensor):

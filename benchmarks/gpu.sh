@@ -24,8 +24,8 @@ out="${OUT:-.}/gpu-benchmarks.txt"
   # the recording path's C version, compiled in place (this checkout is not pip-installed)
   inc="$("$py" -c "import sysconfig; print(sysconfig.get_paths()['include'])")"
   ext="$("$py" -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")"
-  if cc -O2 -shared -fPIC -I"$inc" torchlike/autograd/_native.c -o "torchlike/autograd/_native$ext" 2>/dev/null; then
-    echo "recording path: C (torchlike/autograd/_native.c)"
+  if cc -O2 -shared -fPIC -I"$inc" torchlike/autograd/native/*.c -o "torchlike/autograd/_native$ext" 2>/dev/null; then
+    echo "recording path: C (torchlike/autograd/native/)"
   else
     echo "recording path: Python (no C compiler or Python headers here)"
   fi

@@ -1,4 +1,4 @@
-"""The recording path's C version (``torchlike/autograd/_native.c``) leaves exactly what the
+"""The recording path's C version (``torchlike/autograd/native/``) leaves exactly what the
 Python path leaves. The rest of the suite runs on the C path where it was built; these tests
 compare the two paths on one transcript of observable state, and run the autograd and
 optimizer suites again on the Python path, which stays the specification."""

@@ -196,7 +196,7 @@ def _walk(roots):
     return order, hooked
 
 
-# ``_native.c``'s versions of ``_walk`` and of ``_Layout`` for backward() without ``inputs=``
+# The C versions (``native/``) of ``_walk`` and of ``_Layout`` for backward() without ``inputs=``
 # (set by ``record.install_native``); each gives None where the Python code must run
 _native_walk = _native_layout = None
 

@@ -381,7 +381,7 @@ def wrap_any(x, node=None, out_nr=0):
 
 def install_native():
     """Makes ``apply``, ``lazy.record`` and the backward engine's planning the C versions of their
-    common case (``_native.c``: an op deferred into the current segment, a backward pass without
+    common case (``native/``: an op deferred into the current segment, a backward pass without
     hooks) where that was built, unless ``TORCHLIKE_NATIVE=0``. They hand every other call to the
     Python functions, which stay the specification."""
     global apply, wrap_any, python_set_result

@@ -196,7 +196,8 @@ def apply(spec, args, statics=()):
     try:
         out = _lazy.record(entry, xs, rg and _state.enabled) if lazy and entry[2] is not None else None
     except (TypeError, ValueError) as e:  # the op's abstract evaluation
-        raise _broadcast_error(e) from None
+        _raise_if_broadcast(e)
+        raise
     if out is None:
         if _quiet[0]:
             _lazy.tick()
@@ -206,12 +207,14 @@ def apply(spec, args, statics=()):
             out = entry[1](*xs)
         except ValueError as e:  # no per-op device check: JAX refuses arrays committed to different devices
             if "incompatible devices" not in str(e):
-                raise _broadcast_error(e) from None
+                _raise_if_broadcast(e)
+                raise
             from .._device import reconcile_devices
             reconcile_devices(args, e)  # raises PyTorch's error, or moves one-device arrays onto a mesh
             return apply(spec, args, statics)
         except TypeError as e:
-            raise _broadcast_error(e) from None
+            _raise_if_broadcast(e)
+            raise
         wrap = _wrap
     else:
         wrap = _wrap_pending
@@ -240,13 +243,13 @@ def apply(spec, args, statics=()):
 _SHAPE = re.compile(r"\(([\d, ]*)\)")
 
 
-def _broadcast_error(e):
-    """JAX's error for shapes that do not broadcast, as PyTorch's: ``infer_size`` folds the
-    shapes left to right and names the first mismatch from the last dimension. Any other error
-    is returned as it is."""
+def _raise_if_broadcast(e):
+    """Raises PyTorch's error where ``e`` is JAX's for shapes that do not broadcast:
+    ``infer_size`` folds the shapes left to right and names the first mismatch from the last
+    dimension. Returns for any other error, which the caller raises as it is."""
     text = str(e)
     if "incompatible shapes for broadcasting" not in text.lower():
-        return e
+        return
     shapes = [tuple(int(d) for d in m.split(",") if d.strip()) for m in _SHAPE.findall(text.split(":", 1)[-1])]
     a = shapes[0] if shapes else ()
     for b in shapes[1:]:
@@ -254,10 +257,9 @@ def _broadcast_error(e):
         a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
         for i in range(n - 1, -1, -1):
             if a[i] != b[i] and a[i] != 1 and b[i] != 1:
-                return RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
-                                    f"non-singleton dimension {i}")
+                raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                                   f"non-singleton dimension {i}") from None
         a = tuple(max(x, y) for x, y in zip(a, b))
-    return e
 
 
 def _record(spec, fkey, args, xs, sig, statics, out_avals, out_diff):

@@ -112,7 +112,9 @@ static PyObject *fast(PyObject *spec, PyObject *targs, PyObject *statics)
          * not one array, or it raises, the Python path can run it again */
         int multi = PySet_Contains(several_fkeys, fkey);
         if (multi != 0) { if (multi < 0) goto error; goto done; }
+        Py_INCREF(entry);  /* the call may run other threads */
         out = PyObject_Vectorcall(PyTuple_GET_ITEM(entry, 1), xs, n, NULL);
+        Py_DECREF(entry);
         if (out == NULL) {
             if (!PyErr_ExceptionMatches(PyExc_Exception)) goto error;
             PyErr_Clear();   /* PyTorch's error, or arrays moved between devices: the Python path */
@@ -199,7 +201,7 @@ done:
     for (i = 0; i < n; i++) { Py_XDECREF(xs[i]); Py_XDECREF(sig[i]); }
     Py_XDECREF(fkey); Py_XDECREF(lazy); Py_XDECREF(enabled_o); Py_XDECREF(out_dtype);
     Py_XDECREF(out); Py_XDECREF(out_aval);
-    Py_XDECREF(grad_name); Py_XDECREF(cls); Py_XDECREF(node);
+    Py_XDECREF(grad_name); Py_XDECREF(cls); Py_XDECREF(node); Py_XDECREF(seg);
     return result;
 }
 

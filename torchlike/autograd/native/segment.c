@@ -175,11 +175,13 @@ PyObject *pending_storage(PyObject *p)
     return s;
 }
 
-PyObject *current_segment(void)  /* borrowed, or NULL with an error set */
+/* lazy._current, a new reference (Python code run meanwhile, another thread's read of a value,
+ * may end the segment), or NULL with an error set */
+PyObject *current_segment(void)
 {
     PyObject *seg = PyDict_GetItemWithError(lazy_dict, s_current);
     if (seg == NULL && !PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "lazy._current is missing");
-    return seg;
+    return Py_XNewRef(seg);
 }
 
 /* lazy.record(entry, xs, recording=False): its common case, every input an array, a value of
@@ -191,12 +193,12 @@ PyObject *native_record(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyObject *eid = PyTuple_GET_ITEM(args[0], 2), *seg = current_segment();
         if (seg == NULL) return NULL;
         int recording = nargs == 3 ? truthy(args[2]) : 0;
-        if (recording < 0) return NULL;
         Prep pr;
-        int ready = eid == Py_None ? 0 : prepare(&pr, seg, eid, &PyList_GET_ITEM(args[1], 0),
-                                                 PyList_GET_SIZE(args[1]), recording);
-        if (ready < 0) return NULL;
-        if (ready) return commit(&pr);
+        int ready = recording < 0 ? -1 : eid == Py_None ? 0
+                    : prepare(&pr, seg, eid, &PyList_GET_ITEM(args[1], 0), PyList_GET_SIZE(args[1]), recording);
+        PyObject *p = ready > 0 ? commit(&pr) : NULL;
+        Py_DECREF(seg);
+        if (ready) return p;
     }
     return PyObject_Vectorcall(py_record, args, nargs, NULL);
 }

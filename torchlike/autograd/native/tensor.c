@@ -40,7 +40,7 @@ PyObject *saved_check(PyObject *a, PyObject *index)
 
 /* record._record for one differentiable output ``aval`` (shape, dtype) */
 PyObject *record_node(PyObject *cls, PyObject *spec, PyObject *fkey, PyObject *const *args, Py_ssize_t n,
-                             PyObject **xs, PyObject **sig, PyObject *out_shape, PyObject *out_dtype)
+                      PyObject **xs, PyObject **sig, PyObject *out_shape, PyObject *out_dtype)
 {
     PyObject *node = NULL, *edges = NULL, *checks = NULL, *saved = NULL, *avals = NULL, *saves = NULL;
     PyObject *seq = NULL, *pos = NULL;
@@ -71,9 +71,9 @@ PyObject *record_node(PyObject *cls, PyObject *spec, PyObject *fkey, PyObject *c
             if (r) needs |= 1UL << i;
         }
         PyObject *kept = PyList_New(0), *k, *readers;
-        Py_ssize_t pos = 0;
+        Py_ssize_t at = 0;
         if (kept == NULL) goto error;
-        while (PyDict_Next(saves, &pos, &k, &readers)) {
+        while (PyDict_Next(saves, &at, &k, &readers)) {
             PyObject *it = PyObject_GetIter(readers), *j;
             if (it == NULL) { Py_DECREF(kept); goto error; }
             int keep = 0;

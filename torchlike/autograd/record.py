@@ -6,6 +6,10 @@ grad is needed, records a Node. Nodes keep only the inputs PyTorch would save; t
 it needs from them inside its own compiled program (see ``vjp_pure``), so the tape never
 traces ``jax.vjp`` per call. Compiled functions are cached per (op, static arguments, each
 argument's dtype or scalar constant, default dtype); jax.jit then caches per shape.
+
+Where the C extension was built, ``apply`` is its version (``native/apply.c``, installed by
+``install_native``): it does what this file's ``apply`` does for an op whose caches are warm,
+and calls this ``apply`` (kept as ``python_apply``) for everything else.
 """
 import os
 import re
@@ -382,10 +386,10 @@ def wrap_any(x, node=None, out_nr=0):
 
 
 def install_native():
-    """Makes ``apply``, ``lazy.record`` and the backward engine's planning the C versions of their
-    common case (``native/``: an op deferred into the current segment, a backward pass without
-    hooks) where that was built, unless ``TORCHLIKE_NATIVE=0``. They hand every other call to the
-    Python functions, which stay the specification."""
+    """Makes ``apply``, ``lazy.record``, ``wrap_any``, ``Tensor._set_result`` and the backward
+    engine's planning the C versions of their common case (``native/``: an op with warm caches, a
+    backward pass without hooks) where that was built, unless ``TORCHLIKE_NATIVE=0``. They hand
+    every other call to the Python functions, which stay the specification."""
     global apply, wrap_any, python_set_result
     if os.environ.get("TORCHLIKE_NATIVE", "1") == "0":
         return

@@ -17,7 +17,8 @@ Fields of ``@op``:
             the VJP as zeros, so a wrong entry shows up as a wrong gradient in tests. A dict
             {index: indices of the inputs whose gradients read it} keeps an input only where one
             of those requires grad, as PyTorch saves ``other`` of ``a * other`` only for ``a``'s
-            gradient (modifying it in place is then no error when ``a`` needs none).
+            gradient (modifying it in place is then no error when ``a`` needs none). The spec
+            keeps either form as {index: bit mask of those inputs} (-1: any input).
   saves_out PyTorch saves the result (exp, tanh, sigmoid, ...): modifying it in place before
             backward raises PyTorch's error, although torchlike recomputes it from the input.
   cast      indices of the tensor parameters that take part in promotion and are cast to the
@@ -48,7 +49,9 @@ class OpSpec:
 
     def __init__(self, name, fn, grad, nt, promote, cast, saves, saves_out=False, seq=False):
         self.name, self.fn, self.grad_name, self.nt = name, fn, grad, nt
-        self.promote, self.cast, self.saves, self.saves_out, self.seq = promote, cast, saves, saves_out, seq
+        self.promote, self.cast, self.saves_out, self.seq = promote, cast, saves_out, seq
+        self.saves = None if saves is None else \
+            {i: sum(1 << j for j in saves[i]) if isinstance(saves, dict) else -1 for i in saves}
         self.edges = cast
 
     node_class = staticmethod(node_class)

@@ -145,7 +145,7 @@ def apply(spec, args, statics=()):
     first = None
     mixed = False
     consts = None
-    rg = False
+    rg = 0                  # bit i: argument i requires grad
     lazy = _state.lazy      # defer the op (``lazy.py``): only arrays on the default device, no tracers
     pending = False         # an input is a deferred result
     i = 0
@@ -165,7 +165,7 @@ def apply(spec, args, statics=()):
             elif dt is not first:  # equal dtypes that are distinct objects only cost a longer key
                 mixed = True
             if a._rg:
-                rg = True
+                rg |= 1 << i
             xs.append(arr)
             sig.append(dt)
         elif a is None:
@@ -226,7 +226,7 @@ def apply(spec, args, statics=()):
         if not (rg and _state.enabled and spec.grad_name is not None):
             return tuple(wrap(o) for o in out)
         avals = tuple((o.shape, o.dtype, o.dtype in _DIFF) for o in out)
-        node = _record(spec, fkey, args, xs, sig, statics, avals, tuple([x[2] for x in avals]))
+        node = _record(spec, fkey, args, xs, sig, statics, avals, tuple([x[2] for x in avals]), rg)
         res = tuple(wrap(o, node, i) if node.out_avals[i][2] else wrap(o) for i, o in enumerate(out))
         if spec.saves_out:
             node.checks.extend(saved_check(t, None) for t in res if t._node is node)
@@ -237,7 +237,7 @@ def apply(spec, args, statics=()):
     dt = aval.dtype
     if dt not in _DIFF:  # integer/bool results never require grad
         return wrap(out)
-    node = _record(spec, fkey, args, xs, sig, statics, ((aval.shape, dt, True),), _ONE_DIFF)
+    node = _record(spec, fkey, args, xs, sig, statics, ((aval.shape, dt, True),), _ONE_DIFF, rg)
     res = wrap(out, node, 0)
     if spec.saves_out:
         node.checks.append(saved_check(res, None))
@@ -266,37 +266,28 @@ def _raise_if_broadcast(e):
         a = tuple(max(x, y) for x, y in zip(a, b))
 
 
-def _record(spec, fkey, args, xs, sig, statics, out_avals, out_diff):
+def _record(spec, fkey, args, xs, sig, statics, out_avals, out_diff, diff):
+    """The node of an op whose arguments ``diff`` (bit i: argument i) require grad."""
     name = spec.grad_name
     cls = _node_classes.get(name) if type(name) is str else None
     node = (cls or node_class(name if type(name) is str else name(args, statics)))()
     node.seq = _next_seq()
     edges, checks = [], []
-    diff = 0       # bit i: input i gets a gradient
     saved = xs     # copied only if some input is not saved
     avals = None   # shape and dtype of the inputs not saved
-    saves = spec.saves
-    if type(saves) is dict:  # kept only where an input whose gradient reads it requires grad
-        needs = 0
-        i = 0
-        for a in args:
-            if isinstance(a, Tensor) and a._rg:
-                needs |= 1 << i
-            i += 1
-        saves = tuple([k for k, readers in saves.items() if any(needs >> j & 1 for j in readers)])
+    saves = spec.saves  # None: every input; else {input: mask of the inputs whose gradients read it}
     i = 0
     for a in args:
         if not isinstance(a, Tensor):
             edges.append(None)  # saved: the scalar, or None where it is compiled in
             i += 1
             continue
-        if a._rg:
+        if diff >> i & 1:
             n = a._node
             edges.append((n, a._out_nr) if n is not None else (a._acc or a._accumulator(), 0))
-            diff |= 1 << i
         else:
             edges.append(None)
-        if saves is None or i in saves or sig[i] not in _DIFF:
+        if saves is None or saves.get(i, 0) & diff or sig[i] not in _DIFF:
             # integer and bool inputs (indices, masks) are always read by the VJP
             checks.append([a._v, a._v[0], i, _ref(a)])  # saved_check(a, i), without the call
         else:

@@ -9,7 +9,8 @@ static PyObject *fast(PyObject *spec, PyObject *targs, PyObject *statics)
     PyObject *fkey = NULL, *lazy = NULL, *enabled_o = NULL, *first = NULL;
     PyObject *grad_name = NULL, *cls = NULL, *node = NULL, *out_dtype = NULL, *out = NULL, *out_aval = NULL;
     PyObject *seg = NULL;
-    int rg = 0, enabled, record, with_node = 0, ready, prepared = 0;
+    unsigned long rg = 0;   /* bit i: argument i requires grad */
+    int enabled, record, with_node = 0, ready, prepared = 0;
     Prep pr;
 
     if (!PyTuple_CheckExact(targs)) return FALLBACK;
@@ -52,7 +53,7 @@ static PyObject *fast(PyObject *spec, PyObject *targs, PyObject *statics)
             else if (dt != first) goto done;   /* mixed dtypes: promotion reads more */
             int r = truthy(SLOT(a, t_rg));
             if (r < 0) goto error;
-            rg |= r;
+            if (r) rg |= 1UL << i;
             xs[i] = Py_NewRef(arr);
         } else if (a == Py_None) {
             xs[i] = Py_NewRef(Py_None);
@@ -99,7 +100,7 @@ static PyObject *fast(PyObject *spec, PyObject *targs, PyObject *statics)
     if (enabled_o == NULL) goto error;
     enabled = truthy(enabled_o);
     if (enabled < 0) goto error;
-    record = rg && enabled;
+    record = rg != 0 && enabled;
 
     if (deferring) {
         ready = prepare(&pr, seg, eid, xs, n, record);
@@ -168,7 +169,7 @@ static PyObject *fast(PyObject *spec, PyObject *targs, PyObject *statics)
         if (with_node) {
             PyObject *shape = PyObject_GetAttr(out_aval, s_shape);
             if (shape == NULL) { Py_DECREF(value); goto error; }
-            node = record_node(cls, spec, fkey, args, n, xs, sig, shape, out_dtype);
+            node = record_node(cls, spec, fkey, args, n, xs, sig, shape, out_dtype, rg);
             Py_DECREF(shape);
             if (node == NULL) { Py_DECREF(value); goto error; }
         }

@@ -42,7 +42,7 @@ int truthy(PyObject *o);
 PyObject *new_tensor(PyObject *storage, PyObject *node);
 PyObject *saved_check(PyObject *a, PyObject *index);
 PyObject *record_node(PyObject *cls, PyObject *spec, PyObject *fkey, PyObject *const *args, Py_ssize_t n,
-                      PyObject **xs, PyObject **sig, PyObject *out_shape, PyObject *out_dtype);
+                      PyObject **xs, PyObject **sig, PyObject *out_shape, PyObject *out_dtype, unsigned long diff);
 PyObject *wrap_any(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 extern PyMethodDef set_result_def;
 

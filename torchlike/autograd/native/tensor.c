@@ -38,13 +38,13 @@ PyObject *saved_check(PyObject *a, PyObject *index)
     return c;
 }
 
-/* record._record for one differentiable output ``aval`` (shape, dtype) */
+/* record._record for one differentiable output (shape, dtype); ``diff``: bit i, argument i
+ * requires grad */
 PyObject *record_node(PyObject *cls, PyObject *spec, PyObject *fkey, PyObject *const *args, Py_ssize_t n,
-                      PyObject **xs, PyObject **sig, PyObject *out_shape, PyObject *out_dtype)
+                      PyObject **xs, PyObject **sig, PyObject *out_shape, PyObject *out_dtype, unsigned long diff)
 {
     PyObject *node = NULL, *edges = NULL, *checks = NULL, *saved = NULL, *avals = NULL, *saves = NULL;
     PyObject *seq = NULL, *pos = NULL;
-    unsigned long diff = 0;
     node = ((PyTypeObject *)cls)->tp_alloc((PyTypeObject *)cls, 0);
     if (node == NULL) goto error;
     seq = PyObject_CallNoArgs(next_seq);
@@ -60,40 +60,17 @@ PyObject *record_node(PyObject *cls, PyObject *spec, PyObject *fkey, PyObject *c
         PyTuple_SET_ITEM(avals, i, Py_NewRef(Py_None));
         PyList_SET_ITEM(edges, i, Py_NewRef(Py_None));
     }
+    /* None: every input; else {input: mask of the inputs whose gradients read it} */
     saves = PyObject_GetAttr(spec, s_saves);
     if (saves == NULL) goto error;
-    if (PyDict_CheckExact(saves)) {  /* kept only where an input whose gradient reads it requires grad */
-        unsigned long needs = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            if (!PyObject_TypeCheck(args[i], Tensor_T)) continue;
-            int r = truthy(SLOT(args[i], t_rg));
-            if (r < 0) goto error;
-            if (r) needs |= 1UL << i;
-        }
-        PyObject *kept = PyList_New(0), *k, *readers;
-        Py_ssize_t at = 0;
-        if (kept == NULL) goto error;
-        while (PyDict_Next(saves, &at, &k, &readers)) {
-            PyObject *it = PyObject_GetIter(readers), *j;
-            if (it == NULL) { Py_DECREF(kept); goto error; }
-            int keep = 0;
-            while (!keep && (j = PyIter_Next(it)) != NULL) {
-                long jj = PyLong_AsLong(j);
-                Py_DECREF(j);
-                if (jj == -1 && PyErr_Occurred()) break;
-                keep = jj >= 0 && jj < (long)(8 * sizeof needs) && (needs >> jj & 1);
-            }
-            Py_DECREF(it);
-            if (PyErr_Occurred() || (keep && PyList_Append(kept, k) < 0)) { Py_DECREF(kept); goto error; }
-        }
-        Py_SETREF(saves, kept);
+    if (saves != Py_None && !PyDict_CheckExact(saves)) {
+        PyErr_SetString(PyExc_TypeError, "an op's saves must be None or a dict of masks");
+        goto error;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *a = args[i];
         if (!PyObject_TypeCheck(a, Tensor_T)) continue;
-        int rg = truthy(SLOT(a, t_rg));
-        if (rg < 0) goto error;
-        if (rg) {
+        if (diff >> i & 1) {
             PyObject *prev = SLOT(a, t_node), *edge;
             if (prev != Py_None) {
                 edge = PyTuple_Pack(2, prev, SLOT(a, t_out_nr));
@@ -110,15 +87,17 @@ PyObject *record_node(PyObject *cls, PyObject *spec, PyObject *fkey, PyObject *c
             }
             if (edge == NULL) goto error;
             PyList_SetItem(edges, i, edge);
-            diff |= 1UL << i;
         }
         int keep = saves == Py_None;
         if (!keep) {
             PyObject *idx = PyLong_FromSsize_t(i);
             if (idx == NULL) goto error;
-            keep = PySequence_Contains(saves, idx);
+            PyObject *mask = PyDict_GetItemWithError(saves, idx);  /* borrowed */
             Py_DECREF(idx);
-            if (keep < 0) goto error;
+            if (mask == NULL && PyErr_Occurred()) goto error;
+            long long m = mask == NULL ? 0 : PyLong_AsLongLong(mask);
+            if (m == -1 && PyErr_Occurred()) goto error;
+            keep = (m & (long long)diff) != 0;
         }
         if (!keep) {
             keep = !PySet_Contains(diff_dtypes, sig[i]);  /* integer and bool inputs are always read */
